@@ -1,0 +1,168 @@
+//! [`Command`] and [`Effect`]: every mutation as one value, for logs, replication and replay.
+//!
+//! A replicated host appends `(Command, now)` to its log and every replica calls
+//! [`JobScheduler::apply`] in log order: the same log gives the same answers and the same
+//! state everywhere.
+
+use crate::error::Error;
+use crate::ids::{AccountId, JobId, Region, TrailName};
+use crate::job::{CreateJob, Job, JobCreated, JobOutcome};
+use crate::scheduler::{JobScheduler, Transition};
+use crate::time::Timestamp;
+use crate::trail::TrailSpec;
+
+/// One mutation of the scheduler, with the arguments of the matching method.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Command {
+    /// [`JobScheduler::create_trail`].
+    CreateTrail {
+        /// The caller.
+        account: AccountId,
+        /// The trail's home region.
+        region: Region,
+        /// The trail to create.
+        spec: TrailSpec,
+    },
+    /// [`JobScheduler::delete_trail`].
+    DeleteTrail {
+        /// The caller.
+        account: AccountId,
+        /// The trail's home region.
+        region: Region,
+        /// The trail's name.
+        name: TrailName,
+    },
+    /// [`JobScheduler::start_logging`].
+    StartLogging {
+        /// The caller.
+        account: AccountId,
+        /// The trail's home region.
+        region: Region,
+        /// The trail's name.
+        name: TrailName,
+    },
+    /// [`JobScheduler::stop_logging`].
+    StopLogging {
+        /// The caller.
+        account: AccountId,
+        /// The trail's home region.
+        region: Region,
+        /// The trail's name.
+        name: TrailName,
+    },
+    /// [`JobScheduler::create_job`].
+    CreateJob(CreateJob),
+    /// [`JobScheduler::start_job`].
+    StartJob {
+        /// The caller.
+        account: AccountId,
+        /// The job.
+        job: JobId,
+    },
+    /// [`JobScheduler::complete_job`].
+    CompleteJob {
+        /// The caller.
+        account: AccountId,
+        /// The job.
+        job: JobId,
+        /// How it ended.
+        outcome: JobOutcome,
+    },
+    /// [`JobScheduler::delete_job`].
+    DeleteJob {
+        /// The caller.
+        account: AccountId,
+        /// The job.
+        job: JobId,
+    },
+}
+
+/// The `Ok` value of the method a [`Command`] ran.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Effect {
+    /// The trail was created.
+    TrailCreated,
+    /// The trail was deleted.
+    TrailDeleted,
+    /// Logging started, or already was.
+    LoggingStarted(Transition),
+    /// Logging stopped, or already was.
+    LoggingStopped(Transition),
+    /// A job was created, or a token replayed.
+    JobCreated(JobCreated),
+    /// The job started delivering, or already was.
+    JobStarted(Transition),
+    /// The job finished, or already had with that outcome.
+    JobCompleted(Transition),
+    /// The job was deleted; here it is.
+    JobDeleted(Job),
+}
+
+impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
+    JobScheduler<TRAILS, JOBS, TOKENS>
+{
+    /// Runs `command` exactly as its method would, at `now`. Commands whose method takes no
+    /// time ([`Command::DeleteTrail`], [`Command::DeleteJob`]) ignore `now`.
+    ///
+    /// # Errors
+    ///
+    /// The errors of the matching method; as there, an error changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use trail_backfill::*;
+    ///
+    /// let mut scheduler: JobScheduler<4, 4, 4> = JobScheduler::new(Config::DEFAULT);
+    /// let command = Command::StartJob { account: AccountId(1), job: JobId(9) };
+    /// assert_eq!(scheduler.apply(&command, Timestamp(10)), Err(Error::JobNotFound));
+    /// ```
+    pub fn apply(&mut self, command: &Command, now: Timestamp) -> Result<Effect, Error> {
+        match command {
+            Command::CreateTrail {
+                account,
+                region,
+                spec,
+            } => self
+                .create_trail(*account, region, spec, now)
+                .map(|()| Effect::TrailCreated),
+            Command::DeleteTrail {
+                account,
+                region,
+                name,
+            } => self
+                .delete_trail(*account, region, name)
+                .map(|()| Effect::TrailDeleted),
+            Command::StartLogging {
+                account,
+                region,
+                name,
+            } => self
+                .start_logging(*account, region, name, now)
+                .map(Effect::LoggingStarted),
+            Command::StopLogging {
+                account,
+                region,
+                name,
+            } => self
+                .stop_logging(*account, region, name, now)
+                .map(Effect::LoggingStopped),
+            Command::CreateJob(request) => self.create_job(request, now).map(Effect::JobCreated),
+            Command::StartJob { account, job } => {
+                self.start_job(*account, *job, now).map(Effect::JobStarted)
+            }
+            Command::CompleteJob {
+                account,
+                job,
+                outcome,
+            } => self
+                .complete_job(*account, *job, *outcome, now)
+                .map(Effect::JobCompleted),
+            Command::DeleteJob { account, job } => {
+                self.delete_job(*account, *job).map(Effect::JobDeleted)
+            }
+        }
+    }
+}

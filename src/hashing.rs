@@ -1,0 +1,56 @@
+//! Keyed hashing of table keys.
+//!
+//! Trail names and client tokens come from untrusted clients: hashed with a public function, a
+//! client could pick keys that all land in one bucket and make every lookup walk a long chain
+//! (HashDoS). They are hashed with SipHash-1-3 (the function std's `HashMap` uses), keyed from
+//! [`Config::hash_seed`](crate::Config::hash_seed). Account and job ids are not chosen by
+//! clients (accounts are authenticated, job ids assigned here), so a keyed bijective mixer is
+//! enough for them and much cheaper. Hashes only place entries in tables: no answer and no
+//! snapshot byte depends on them.
+
+use core::hash::Hasher;
+
+use siphasher::sip::SipHasher13;
+
+use crate::ids::{AccountId, Region};
+
+/// The hash functions of one scheduler, keyed from its config's `hash_seed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyHasher {
+    key0: u64,
+    key1: u64,
+}
+
+impl KeyHasher {
+    pub(crate) const fn new(seed: u64) -> Self {
+        KeyHasher {
+            key0: seed,
+            // A second, different key word derived from the seed (splitmix64 of it).
+            key1: mix64(seed ^ 0x9e37_79b9_7f4a_7c15),
+        }
+    }
+
+    /// SipHash-1-3 of `(account, region, name)`, for trail keys and token keys alike. Region
+    /// bytes are ASCII, so the `0xff` separator makes the encoding prefix-free.
+    pub(crate) fn scoped_name(&self, account: AccountId, region: &Region, name: &str) -> u64 {
+        let mut hasher = SipHasher13::new_with_keys(self.key0, self.key1);
+        hasher.write(&account.0.to_le_bytes());
+        hasher.write(region.as_str().as_bytes());
+        hasher.write_u8(0xff);
+        hasher.write(name.as_bytes());
+        hasher.finish()
+    }
+
+    /// A keyed mix of a server-side `u64` key (account or job id).
+    pub(crate) const fn id(&self, id: u64) -> u64 {
+        mix64(id ^ self.key1)
+    }
+}
+
+/// The splitmix64 finalizer: a bijection on `u64` whose output bits all depend on all input
+/// bits, so consecutive ids spread evenly over buckets.
+const fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}

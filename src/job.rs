@@ -1,0 +1,228 @@
+//! Jobs (delivery history jobs, "data backfill tasks"): [`Job`], [`JobStatus`],
+//! [`JobOutcome`], the `create_job` request and answer ([`CreateJob`], [`JobCreated`]), and a
+//! page of `ListDeliveryHistoryJobs` ([`JobPage`]).
+
+use core::fmt;
+
+use crate::ids::{AccountId, ClientToken, JobId, Region, TrailName};
+use crate::job_table::JobTable;
+use crate::time::Timestamp;
+
+/// A job's status, with the API's numeric codes (`status as u8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[repr(u8)]
+pub enum JobStatus {
+    /// Created, not yet delivering (code 0). Active.
+    Initializing = 0,
+    /// Re-delivering events (code 1). Active.
+    Delivering = 1,
+    /// Finished successfully (code 2).
+    Completed = 2,
+    /// Finished unsuccessfully (code 3).
+    Failed = 3,
+}
+
+impl JobStatus {
+    /// The API's numeric code (`JobStatus` in `GetDeliveryHistoryJob`), 0 to 3.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The status with the API's numeric `code`, if any.
+    pub const fn from_code(code: u8) -> Option<JobStatus> {
+        match code {
+            0 => Some(JobStatus::Initializing),
+            1 => Some(JobStatus::Delivering),
+            2 => Some(JobStatus::Completed),
+            3 => Some(JobStatus::Failed),
+            _ => None,
+        }
+    }
+
+    /// Whether a job in this status is active (initializing or delivering): an account has at
+    /// most one active job.
+    pub const fn is_active(self) -> bool {
+        matches!(self, JobStatus::Initializing | JobStatus::Delivering)
+    }
+
+    /// The status's name in lowercase words, for messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            JobStatus::Initializing => "initializing",
+            JobStatus::Delivering => "delivering",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a worker reports that a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum JobOutcome {
+    /// Every event of the window was re-delivered.
+    Completed,
+    /// The delivery failed.
+    Failed,
+}
+
+impl JobOutcome {
+    /// The status a job ends in with this outcome.
+    pub const fn status(self) -> JobStatus {
+        match self {
+            JobOutcome::Completed => JobStatus::Completed,
+            JobOutcome::Failed => JobStatus::Failed,
+        }
+    }
+}
+
+/// A delivery history job, as `GetDeliveryHistoryJob` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Job {
+    /// The job's id.
+    pub id: JobId,
+    /// The account that created it.
+    pub account: AccountId,
+    /// The home region of its trail.
+    pub region: Region,
+    /// The trail whose events it re-delivers.
+    pub trail_name: TrailName,
+    /// Its status.
+    pub status: JobStatus,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When its status last changed (its creation at first).
+    pub updated_at: Timestamp,
+    /// The start of the re-delivered event window (the API's `StartTime`):
+    /// `created_at - retention_secs`, saturating.
+    pub window_start: Timestamp,
+    /// The end of the window (the API's `EndTime`):
+    /// `max(window_start, logging_since + grace_secs)` with the trail's `logging_since` at
+    /// creation.
+    pub window_end: Timestamp,
+}
+
+impl Job {
+    /// Whether the job is active (initializing or delivering).
+    pub const fn is_active(&self) -> bool {
+        self.status.is_active()
+    }
+}
+
+/// A `CreateDeliveryHistoryJob` request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct CreateJob {
+    /// The caller.
+    pub account: AccountId,
+    /// The trail's home region (the request's `RegionId`).
+    pub region: Region,
+    /// The trail whose events to re-deliver.
+    pub trail_name: TrailName,
+    /// The idempotency token, if the client sent one.
+    pub client_token: Option<ClientToken>,
+}
+
+/// The answer to a successful [`CreateJob`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct JobCreated {
+    /// The created job's id, or the original job's for a replay.
+    pub job_id: JobId,
+    /// True when the client token matched an earlier request: nothing was created.
+    pub replayed: bool,
+}
+
+/// One page of an account's jobs, newest (largest id) first: the answer to
+/// `ListDeliveryHistoryJobs`. It borrows the scheduler; [`JobPage::jobs`] walks the page.
+pub struct JobPage<'a, const JOBS: usize> {
+    /// How many jobs the account has in all.
+    pub total_count: u32,
+    /// The page asked for, from 1.
+    pub page_number: u32,
+    /// The most jobs a page holds, 1 to 100.
+    pub page_size: u32,
+    pub(crate) table: &'a JobTable<JOBS>,
+    /// The page's first (newest) job, `None` when the page is past the end.
+    pub(crate) first: Option<u32>,
+}
+
+impl<'a, const JOBS: usize> JobPage<'a, JOBS> {
+    /// The page's jobs, newest first; empty past the last page.
+    pub fn jobs(&self) -> impl Iterator<Item = &'a Job> + 'a {
+        let table = self.table;
+        let size = usize::try_from(self.page_size).unwrap_or(usize::MAX);
+        core::iter::successors(self.first, move |&slot| table.older_of_account(slot))
+            .take(size)
+            .filter_map(move |slot| table.job_at(slot))
+    }
+}
+
+impl<const JOBS: usize> Clone for JobPage<'_, JOBS> {
+    fn clone(&self) -> Self {
+        JobPage { ..*self }
+    }
+}
+
+impl<const JOBS: usize> fmt::Debug for JobPage<'_, JOBS> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Jobs<'p, 'a, const JOBS: usize>(&'p JobPage<'a, JOBS>);
+        impl<const JOBS: usize> fmt::Debug for Jobs<'_, '_, JOBS> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.jobs()).finish()
+            }
+        }
+        f.debug_struct("JobPage")
+            .field("total_count", &self.total_count)
+            .field("page_number", &self.page_number)
+            .field("page_size", &self.page_size)
+            .field("jobs", &Jobs(self))
+            .finish()
+    }
+}
+
+/// Pages are equal when they show the same numbers and the same jobs.
+impl<const JOBS: usize> PartialEq for JobPage<'_, JOBS> {
+    fn eq(&self, other: &Self) -> bool {
+        self.total_count == other.total_count
+            && self.page_number == other.page_number
+            && self.page_size == other.page_size
+            && self.jobs().eq(other.jobs())
+    }
+}
+
+impl<const JOBS: usize> Eq for JobPage<'_, JOBS> {}
+
+/// Serializes as `{ total_count, page_number, page_size, jobs: [..] }`. (A page borrows the
+/// scheduler, so it has no `Deserialize`; deserialize its jobs as a list of [`Job`].)
+#[cfg(feature = "serde")]
+impl<const JOBS: usize> serde::Serialize for JobPage<'_, JOBS> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Jobs<'p, 'a, const JOBS: usize>(&'p JobPage<'a, JOBS>);
+        impl<const JOBS: usize> serde::Serialize for Jobs<'_, '_, JOBS> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = serializer.serialize_seq(Some(self.0.jobs().count()))?;
+                for job in self.0.jobs() {
+                    seq.serialize_element(job)?;
+                }
+                seq.end()
+            }
+        }
+        let mut page = serializer.serialize_struct("JobPage", 4)?;
+        page.serialize_field("total_count", &self.total_count)?;
+        page.serialize_field("page_number", &self.page_number)?;
+        page.serialize_field("page_size", &self.page_size)?;
+        page.serialize_field("jobs", &Jobs(self))?;
+        page.end()
+    }
+}

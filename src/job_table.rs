@@ -1,0 +1,433 @@
+//! The job table: fixed slots for jobs, in id order, with the indexes that keep every
+//! operation fast when the table is full (its normal state, since it evicts on purpose).
+//!
+//! - `entries`: the jobs, on a list in ascending id order (new ids are always the largest, so
+//!   creation appends); snapshots walk it.
+//! - `by_id`: a hash index from job id to slot (`GetDeliveryHistoryJob`, start, complete).
+//! - `finished`: a [`MinTree`] holding each finished job's id, so the finished job with the
+//!   smallest id (the one to evict) is found in O(log N) however old the active jobs are.
+//! - `accounts`: one record per account that has jobs: its active job (the one-active-job
+//!   rule is an O(1) check) and both ends of its own id-ordered list of jobs
+//!   (`ListDeliveryHistoryJobs` walks only the caller's jobs, newest first).
+
+use crate::hash_index::HashIndex;
+use crate::hashing::KeyHasher;
+use crate::ids::{AccountId, JobId};
+use crate::invariants::{Index, InvariantViolation};
+use crate::job::{Job, JobStatus};
+use crate::min_tree::{EMPTY, MinTree};
+use crate::slab::{ListSlab, NONE};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone)]
+struct JobEntry {
+    job: Job,
+    /// The same account's next older job (smaller id), or [`NONE`].
+    older: u32,
+    /// The same account's next newer job (larger id), or [`NONE`].
+    newer: u32,
+}
+
+/// What the table knows about one account that has at least one job.
+#[derive(Debug, Clone)]
+struct AccountJobs {
+    account: AccountId,
+    /// The account's active job, or [`NONE`]. After the scheduler's own transitions it is
+    /// the account's newest job, since no job can be created while one is active.
+    active: u32,
+    oldest: u32,
+    newest: u32,
+    count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct JobTable<const N: usize> {
+    entries: ListSlab<JobEntry, N>,
+    by_id: HashIndex<N>,
+    finished: MinTree<N>,
+    /// Accounts never outnumber jobs, so `N` records always suffice.
+    accounts: ListSlab<AccountJobs, N>,
+    by_account: HashIndex<N>,
+    active: usize,
+    hasher: KeyHasher,
+}
+
+impl<const N: usize> JobTable<N> {
+    pub(crate) const fn new(hasher: KeyHasher) -> Self {
+        JobTable {
+            entries: ListSlab::new(),
+            by_id: HashIndex::new(),
+            finished: MinTree::new(),
+            accounts: ListSlab::new(),
+            by_account: HashIndex::new(),
+            active: 0,
+            hasher,
+        }
+    }
+
+    /// Empties the table in place and rekeys its hashes.
+    pub(crate) fn clear(&mut self, hasher: KeyHasher) {
+        self.entries.clear();
+        self.by_id.clear();
+        self.finished.clear();
+        self.accounts.clear();
+        self.by_account.clear();
+        self.active = 0;
+        self.hasher = hasher;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries.is_full()
+    }
+
+    pub(crate) fn active_count(&self) -> usize {
+        self.active
+    }
+
+    /// Jobs in ascending id order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Job> + '_ {
+        self.entries.iter().map(|entry| &entry.job)
+    }
+
+    pub(crate) fn job_at(&self, slot: u32) -> Option<&Job> {
+        self.entries.get(slot).map(|entry| &entry.job)
+    }
+
+    /// The slot of job `id`, whoever owns it.
+    pub(crate) fn slot_of(&self, id: JobId) -> Option<u32> {
+        self.by_id.find(self.hasher.id(id.0), |slot| {
+            self.job_at(slot).is_some_and(|job| job.id == id)
+        })
+    }
+
+    /// The slot of job `id` if `account` owns it: another account's job is not found.
+    pub(crate) fn slot_owned_by(&self, account: AccountId, id: JobId) -> Option<u32> {
+        self.slot_of(id)
+            .filter(|&slot| self.job_at(slot).is_some_and(|job| job.account == account))
+    }
+
+    fn account_slot(&self, account: AccountId) -> Option<u32> {
+        self.by_account.find(self.hasher.id(account.0), |slot| {
+            self.accounts
+                .get(slot)
+                .is_some_and(|record| record.account == account)
+        })
+    }
+
+    fn account(&self, account: AccountId) -> Option<&AccountJobs> {
+        self.accounts.get(self.account_slot(account)?)
+    }
+
+    pub(crate) fn active_of(&self, account: AccountId) -> Option<&Job> {
+        self.job_at(self.account(account)?.active)
+    }
+
+    /// How many jobs `account` has.
+    pub(crate) fn count_of(&self, account: AccountId) -> u32 {
+        self.account(account).map_or(0, |record| record.count)
+    }
+
+    /// The slot of `account`'s newest job.
+    pub(crate) fn newest_of(&self, account: AccountId) -> Option<u32> {
+        let newest = self.account(account)?.newest;
+        (newest != NONE).then_some(newest)
+    }
+
+    /// The slot of the same account's next older job.
+    pub(crate) fn older_of_account(&self, slot: u32) -> Option<u32> {
+        let older = self.entries.get(slot)?.older;
+        (older != NONE).then_some(older)
+    }
+
+    /// The slot of the finished job with the smallest id: the next to evict.
+    pub(crate) fn oldest_finished(&self) -> Option<u32> {
+        self.finished.min().map(|(slot, _)| slot)
+    }
+
+    /// Stores `job`; hands it back when the table is full, its id is taken, or it is active
+    /// while its account already has an active job.
+    ///
+    /// Jobs are kept in id order. Creation always brings the largest id, so it appends in
+    /// O(1); a restored snapshot in canonical order does too, and any other order still
+    /// loads, only more slowly.
+    pub(crate) fn insert(&mut self, job: Job) -> Result<u32, Job> {
+        if self.is_full() {
+            return Err(job);
+        }
+        let account_slot = self.account_slot(job.account);
+        let record = account_slot.and_then(|slot| self.accounts.get(slot));
+        if job.is_active() && record.is_some_and(|record| record.active != NONE) {
+            return Err(job);
+        }
+        // Where the job goes in the global id order, and in its account's.
+        let Ok(before) = self.position_before(job.id, self.entries.back(), |table, slot| {
+            table.entries.prev(slot)
+        }) else {
+            return Err(job);
+        };
+        let account_newest = record.map_or(NONE, |record| record.newest);
+        let account_start = (account_newest != NONE).then_some(account_newest);
+        let Ok(account_newer) = self.position_before(job.id, account_start, |table, slot| {
+            table.older_of_account(slot)
+        }) else {
+            return Err(job);
+        };
+        // `account_newer` is the account's oldest job newer than this one; its older
+        // neighbour (or the account's newest, when appending) becomes this job's older one.
+        let account_older = if account_newer == NONE {
+            account_newest
+        } else {
+            self.entries
+                .get(account_newer)
+                .map_or(NONE, |entry| entry.older)
+        };
+
+        let account_slot = match account_slot {
+            Some(slot) => slot,
+            None => {
+                let fresh = AccountJobs {
+                    account: job.account,
+                    active: NONE,
+                    oldest: NONE,
+                    newest: NONE,
+                    count: 0,
+                };
+                let Ok(slot) = self.accounts.push_back(fresh) else {
+                    return Err(job); // cannot happen: accounts never outnumber jobs
+                };
+                self.by_account.insert(self.hasher.id(job.account.0), slot);
+                slot
+            }
+        };
+        let (id, is_active) = (job.id, job.is_active());
+        let entry = JobEntry {
+            job,
+            older: account_older,
+            newer: account_newer,
+        };
+        let slot = match self.entries.insert_before(before, entry) {
+            Ok(slot) => slot,
+            Err(entry) => return Err(entry.job),
+        };
+        self.by_id.insert(self.hasher.id(id.0), slot);
+        if let Some(entry) = self.entries.get_mut(account_older) {
+            entry.newer = slot;
+        }
+        if let Some(entry) = self.entries.get_mut(account_newer) {
+            entry.older = slot;
+        }
+        if let Some(record) = self.accounts.get_mut(account_slot) {
+            if account_older == NONE {
+                record.oldest = slot;
+            }
+            if account_newer == NONE {
+                record.newest = slot;
+            }
+            record.count = record.count.saturating_add(1);
+            if is_active {
+                record.active = slot;
+            }
+        }
+        if is_active {
+            self.active = self.active.saturating_add(1);
+        } else {
+            self.finished.set(slot, id.0);
+        }
+        Ok(slot)
+    }
+
+    /// Walks from `start` towards smaller ids with `step`, and returns the slot that a job `id` must be inserted
+    /// before ([`NONE`]: at the end). `Err` when `id` is already there.
+    fn position_before(
+        &self,
+        id: JobId,
+        start: Option<u32>,
+        step: impl Fn(&Self, u32) -> Option<u32>,
+    ) -> Result<u32, ()> {
+        let mut before = NONE;
+        let mut current = start;
+        while let Some(slot) = current {
+            let Some(existing) = self.job_at(slot) else {
+                break;
+            };
+            if existing.id == id {
+                return Err(());
+            }
+            if existing.id < id {
+                break;
+            }
+            before = slot;
+            current = step(self, slot);
+        }
+        Ok(before)
+    }
+
+    /// Removes the job at `slot` from every index and returns it.
+    pub(crate) fn remove(&mut self, slot: u32) -> Option<Job> {
+        let entry = self.entries.get(slot)?;
+        let (id, account, older, newer) =
+            (entry.job.id, entry.job.account, entry.older, entry.newer);
+        if let Some(entry) = self.entries.get_mut(older) {
+            entry.newer = newer;
+        }
+        if let Some(entry) = self.entries.get_mut(newer) {
+            entry.older = older;
+        }
+        if let Some(account_slot) = self.account_slot(account) {
+            let mut now_empty = false;
+            if let Some(record) = self.accounts.get_mut(account_slot) {
+                if record.oldest == slot {
+                    record.oldest = newer;
+                }
+                if record.newest == slot {
+                    record.newest = older;
+                }
+                if record.active == slot {
+                    record.active = NONE;
+                    self.active = self.active.saturating_sub(1);
+                }
+                record.count = record.count.saturating_sub(1);
+                now_empty = record.count == 0;
+            }
+            if now_empty {
+                self.by_account
+                    .remove(self.hasher.id(account.0), account_slot);
+                self.accounts.remove(account_slot);
+            }
+        }
+        self.by_id.remove(self.hasher.id(id.0), slot);
+        self.finished.set(slot, EMPTY);
+        self.entries.remove(slot).map(|entry| entry.job)
+    }
+
+    /// Moves the job at `slot` to `status` at `now`; a job that finishes frees its account's
+    /// active slot and becomes a candidate for eviction.
+    pub(crate) fn set_status(&mut self, slot: u32, status: JobStatus, now: Timestamp) {
+        let Some(entry) = self.entries.get_mut(slot) else {
+            return;
+        };
+        let was_active = entry.job.is_active();
+        entry.job.status = status;
+        entry.job.updated_at = now;
+        let (id, account) = (entry.job.id, entry.job.account);
+        if was_active && !status.is_active() {
+            self.active = self.active.saturating_sub(1);
+            self.finished.set(slot, id.0);
+            if let Some(account_slot) = self.account_slot(account)
+                && let Some(record) = self.accounts.get_mut(account_slot)
+            {
+                record.active = NONE;
+            }
+        }
+    }
+
+    /// Invariants 1, 2, 5, 6 and 7 for jobs.
+    pub(crate) fn check(&self, next_id: u64, clock: Timestamp) -> Result<(), InvariantViolation> {
+        let mut previous: Option<&Job> = None;
+        let mut active = 0usize;
+        for slot in self.entries.slots() {
+            let Some(job) = self.job_at(slot) else {
+                return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
+            };
+            let id = job.id;
+            if let Some(previous) = previous {
+                if previous.id >= id {
+                    return Err(InvariantViolation::DuplicateJobId { job: id });
+                }
+                if previous.created_at > job.created_at {
+                    return Err(InvariantViolation::CreatedOutOfOrder { job: id });
+                }
+            }
+            if id.0 >= next_id {
+                return Err(InvariantViolation::JobIdNotBelowNext { job: id });
+            }
+            if job.created_at > clock || job.updated_at > clock {
+                return Err(InvariantViolation::TimeAfterClock);
+            }
+            if job.window_start > job.created_at {
+                return Err(InvariantViolation::WindowStartAfterCreation { job: id });
+            }
+            if job.created_at > job.updated_at {
+                return Err(InvariantViolation::UpdatedBeforeCreation { job: id });
+            }
+            if self.slot_of(id) != Some(slot) {
+                return Err(InvariantViolation::IndexMismatch(Index::JobIds));
+            }
+            let expected_leaf = if job.is_active() { EMPTY } else { id.0 };
+            if self.finished.get(slot) != expected_leaf {
+                return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
+            }
+            if job.is_active() {
+                active = active.saturating_add(1);
+            }
+            previous = Some(job);
+        }
+        if self.entries.len() > N || self.entries.slots().count() != self.entries.len() {
+            return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
+        }
+        if self.by_id.count() != self.entries.len() {
+            return Err(InvariantViolation::IndexMismatch(Index::JobIds));
+        }
+        if !self.finished.is_consistent()
+            || self.finished.min().map(|(_, id)| id)
+                != self.iter().find(|job| !job.is_active()).map(|job| job.id.0)
+        {
+            return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
+        }
+        if active != self.active {
+            return Err(InvariantViolation::IndexMismatch(Index::ActiveJobs));
+        }
+        self.check_accounts()
+    }
+
+    /// Every account record lists exactly its account's jobs in id order, with at most one
+    /// active job (invariant 1), the newest.
+    fn check_accounts(&self) -> Result<(), InvariantViolation> {
+        let mut listed = 0usize;
+        for record_slot in self.accounts.slots() {
+            let Some(record) = self.accounts.get(record_slot) else {
+                return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+            };
+            let account = record.account;
+            if self.account_slot(account) != Some(record_slot) || record.count == 0 {
+                return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+            }
+            let mut count = 0u32;
+            let mut active = NONE;
+            let mut newer = NONE;
+            let mut slot = record.newest;
+            while let Some(entry) = self.entries.get(slot) {
+                let wrong_order = self
+                    .job_at(newer)
+                    .is_some_and(|newer| newer.id <= entry.job.id);
+                if entry.job.account != account || entry.newer != newer || wrong_order {
+                    return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+                }
+                if entry.job.is_active() {
+                    if active != NONE {
+                        return Err(InvariantViolation::SecondActiveJob { account });
+                    }
+                    active = slot;
+                }
+                count = count.saturating_add(1);
+                if count > record.count {
+                    break; // a cycle or a wrong count: reported below
+                }
+                newer = slot;
+                slot = entry.older;
+            }
+            if count != record.count || newer != record.oldest || active != record.active {
+                return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+            }
+            listed = listed.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
+        }
+        if listed != self.entries.len() || self.by_account.count() != self.accounts.len() {
+            return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,706 @@
+//! [`JobScheduler`]: the state machine. It sequences the checks of each request, asking the
+//! tables yes-or-no questions without changing them, and only then tells each table what to
+//! commit. That order is how "an error changes nothing" holds by construction.
+
+use crate::config::Config;
+use crate::error::{Error, Ineligibility, Parameter, Table};
+use crate::hashing::KeyHasher;
+use crate::ids::{AccountId, JobId, Region, TrailName};
+use crate::invariants::InvariantViolation;
+use crate::job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
+use crate::job_table::JobTable;
+use crate::time::Timestamp;
+use crate::token::{TokenCache, TokenRecord};
+use crate::trail::{Trail, TrailKind, TrailSpec, TrailTable};
+
+/// Whether a call that succeeded changed anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Transition {
+    /// The state changed (and the clock moved to the call's time).
+    Changed,
+    /// The state already was as asked: nothing changed, not even the clock.
+    Unchanged,
+}
+
+/// Sizes and counters of a scheduler, for monitoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Stats {
+    /// Trails stored.
+    pub trails: usize,
+    /// Jobs stored, active or finished.
+    pub jobs: usize,
+    /// Jobs initializing or delivering.
+    pub active_jobs: usize,
+    /// Token records held, live or expired.
+    pub tokens: usize,
+    /// Finished jobs evicted to make room for new ones (saturating).
+    pub jobs_evicted: u64,
+    /// Token records evicted while still live, to make room for new ones (saturating). A
+    /// non-zero value means the token cache is too small for the request rate and TTL.
+    pub tokens_evicted_live: u64,
+}
+
+/// The backfill-task state machine: trails, jobs and idempotency tokens in fixed-capacity
+/// tables of `TRAILS`, `JOBS` and `TOKENS` entries.
+///
+/// `size_of::<JobScheduler<..>>()` is all the memory it ever uses; [`new`](Self::new) is
+/// `const`, so a large scheduler can live in a `static`. Every method that stores or compares a
+/// time takes `now`; the scheduler uses `max(now, clock())` (see [`clock`](Self::clock)).
+///
+/// Equality is logical: two schedulers are equal when they have the same config, clock, next
+/// id, counters, trails, jobs and token records, whatever their internal slot layout.
+///
+/// # Examples
+///
+/// ```
+/// use trail_backfill::*;
+///
+/// let mut scheduler: JobScheduler<8, 16, 16> = JobScheduler::new(Config::DEFAULT);
+/// let (account, region) = (AccountId(1512666876910001), Region::new("cn-hangzhou")?);
+/// let spec = TrailSpec {
+///     name: TrailName::new("trail-name")?,
+///     kind: TrailKind::SingleAccount,
+///     delivers_to_sls: true,
+/// };
+/// let now = Timestamp(1_622_099_700);
+/// scheduler.create_trail(account, &region, &spec, now)?;
+/// scheduler.start_logging(account, &region, &spec.name, now)?;
+/// let request = CreateJob {
+///     account,
+///     region: region.clone(),
+///     trail_name: spec.name.clone(),
+///     client_token: Some(ClientToken::new("123e4567-e89b-12d3-a456-42665544****")?),
+/// };
+/// let created = scheduler.create_job(&request, now)?;
+/// assert_eq!(created, JobCreated { job_id: JobId(1), replayed: false });
+/// // A retry with the same token gets the same job back.
+/// assert_eq!(scheduler.create_job(&request, now)?.job_id, JobId(1));
+/// assert_eq!(scheduler.active_job(account).map(|job| job.id), Some(JobId(1)));
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Clone)]
+pub struct JobScheduler<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> {
+    pub(crate) config: Config,
+    pub(crate) hasher: KeyHasher,
+    pub(crate) clock: Timestamp,
+    pub(crate) next_job_id: u64,
+    pub(crate) jobs_evicted: u64,
+    pub(crate) tokens_evicted_live: u64,
+    pub(crate) trails: TrailTable<TRAILS>,
+    pub(crate) jobs: JobTable<JOBS>,
+    pub(crate) tokens: TokenCache<TOKENS>,
+}
+
+/// Ids run up to `u64::MAX - 1`: `u64::MAX` is never assigned, so "next id" always fits.
+const JOB_ID_END: u64 = u64::MAX;
+
+impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
+    JobScheduler<TRAILS, JOBS, TOKENS>
+{
+    // ----- construction and getters -----
+
+    /// An empty scheduler with `config`. A capacity of 0 (or above `u32::MAX - 1`) fails to
+    /// compile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use trail_backfill::{Config, JobScheduler};
+    ///
+    /// // In a static: no stack involved, whatever the size.
+    /// static SCHEDULER: JobScheduler<16, 64, 64> = JobScheduler::new(Config::DEFAULT);
+    /// assert_eq!(SCHEDULER.stats().jobs, 0);
+    /// ```
+    pub const fn new(config: Config) -> Self {
+        let hasher = KeyHasher::new(config.hash_seed);
+        JobScheduler {
+            config,
+            hasher,
+            clock: Timestamp::EPOCH,
+            next_job_id: config.first_job_id,
+            jobs_evicted: 0,
+            tokens_evicted_live: 0,
+            trails: TrailTable::new(),
+            jobs: JobTable::new(hasher),
+            tokens: TokenCache::new(),
+        }
+    }
+
+    /// Empties the scheduler in place and gives it `config`: the same state as
+    /// `new(config)`, without building a scheduler on the stack.
+    pub fn reset(&mut self, config: Config) {
+        self.config = config;
+        self.hasher = KeyHasher::new(config.hash_seed);
+        self.clock = Timestamp::EPOCH;
+        self.next_job_id = config.first_job_id;
+        self.jobs_evicted = 0;
+        self.tokens_evicted_live = 0;
+        self.trails.clear();
+        self.jobs.clear(self.hasher);
+        self.tokens.clear();
+    }
+
+    /// The scheduler's config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The time of the latest call that changed the state (`Timestamp(0)` at first).
+    ///
+    /// Time never goes back inside the scheduler: a call uses `max(now, clock())` as its
+    /// time for everything it stores or compares, so a host whose clock steps back (a replica
+    /// taking over, say) still gets consistent answers. Errors, replays and `Unchanged`
+    /// answers leave the clock where it was.
+    pub fn clock(&self) -> Timestamp {
+        self.clock
+    }
+
+    /// The id the next created job will get.
+    pub fn next_job_id(&self) -> JobId {
+        JobId(self.next_job_id)
+    }
+
+    /// Sizes and counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            trails: self.trails.len(),
+            jobs: self.jobs.len(),
+            active_jobs: self.jobs.active_count(),
+            tokens: self.tokens.len(),
+            jobs_evicted: self.jobs_evicted,
+            tokens_evicted_live: self.tokens_evicted_live,
+        }
+    }
+
+    /// The call's time: `now`, or the clock if `now` is earlier.
+    fn time(&self, now: Timestamp) -> Timestamp {
+        now.max(self.clock)
+    }
+
+    // ----- queries -----
+
+    /// The trail `(account, region, name)`.
+    pub fn trail(&self, account: AccountId, region: &Region, name: &TrailName) -> Option<&Trail> {
+        let hash = self.hasher.scoped_name(account, region, name.as_str());
+        self.trails
+            .get(self.trails.find(hash, account, region, name)?)
+    }
+
+    /// Every trail, ordered by account, region and name.
+    pub fn trails(&self) -> impl Iterator<Item = &Trail> + '_ {
+        self.trails.iter()
+    }
+
+    /// Job `job` if `account` owns it (`GetDeliveryHistoryJob`). Another account's job is
+    /// `None`, exactly as a missing one.
+    pub fn job(&self, account: AccountId, job: JobId) -> Option<&Job> {
+        self.jobs.job_at(self.jobs.slot_owned_by(account, job)?)
+    }
+
+    /// Every job, by ascending id.
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> + '_ {
+        self.jobs.iter()
+    }
+
+    /// The account's active (initializing or delivering) job.
+    pub fn active_job(&self, account: AccountId) -> Option<&Job> {
+        self.jobs.active_of(account)
+    }
+
+    /// One page of the account's jobs, newest (largest id) first
+    /// (`ListDeliveryHistoryJobs`). A page past the end is empty. The cost is that of the
+    /// account's jobs up to the page, whatever the table holds for other accounts.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidParameterValue`]`(`[`Parameter::PageNumber`]`)` when `page_number`
+    ///   is 0 (checked first);
+    /// - [`Error::InvalidParameterValue`]`(`[`Parameter::PageSize`]`)` when `page_size` is
+    ///   not in `1..=100`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use trail_backfill::*;
+    ///
+    /// let scheduler: JobScheduler<4, 4, 4> = JobScheduler::new(Config::DEFAULT);
+    /// let page = scheduler.list_jobs(AccountId(7), 1, 20)?;
+    /// assert_eq!((page.total_count, page.jobs().count()), (0, 0));
+    /// assert_eq!(
+    ///     scheduler.list_jobs(AccountId(7), 1, 101).err(),
+    ///     Some(Error::InvalidParameterValue(Parameter::PageSize))
+    /// );
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn list_jobs(
+        &self,
+        account: AccountId,
+        page_number: u32,
+        page_size: u32,
+    ) -> Result<JobPage<'_, JOBS>, Error> {
+        if page_number < 1 {
+            return Err(Error::InvalidParameterValue(Parameter::PageNumber));
+        }
+        if !(1..=100).contains(&page_size) {
+            return Err(Error::InvalidParameterValue(Parameter::PageSize));
+        }
+        let total_count = self.jobs.count_of(account);
+        let skip = u64::from(page_number.saturating_sub(1)).saturating_mul(u64::from(page_size));
+        let first = if skip >= u64::from(total_count) {
+            None
+        } else {
+            let mut slot = self.jobs.newest_of(account);
+            for _ in 0..skip {
+                slot = slot.and_then(|slot| self.jobs.older_of_account(slot));
+            }
+            slot
+        };
+        Ok(JobPage {
+            total_count,
+            page_number,
+            page_size,
+            table: &self.jobs,
+            first,
+        })
+    }
+
+    // ----- trails -----
+
+    /// Adds a trail for `account` in `region`, not logging (`CreateTrail`).
+    ///
+    /// # Errors
+    ///
+    /// In this order:
+    /// - [`Error::TrailAlreadyExists`]: the account has a trail of that name in the region;
+    /// - [`Error::TrailLimitExceeded`]: the account already has
+    ///   [`Config::max_trails_per_account`] trails in the region;
+    /// - [`Error::CapacityExhausted`]`(`[`Table::Trails`]`)`: the trail table is full.
+    pub fn create_trail(
+        &mut self,
+        account: AccountId,
+        region: &Region,
+        spec: &TrailSpec,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let now = self.time(now);
+        let hash = self.hasher.scoped_name(account, region, spec.name.as_str());
+        if self
+            .trails
+            .find(hash, account, region, &spec.name)
+            .is_some()
+        {
+            return Err(Error::TrailAlreadyExists);
+        }
+        let limit = usize::try_from(self.config.max_trails_per_account).unwrap_or(usize::MAX);
+        if self.trails.count_in_region(account, region) >= limit {
+            return Err(Error::TrailLimitExceeded);
+        }
+        if self.trails.is_full() {
+            return Err(Error::CapacityExhausted(Table::Trails));
+        }
+        let trail = Trail {
+            account,
+            region: region.clone(),
+            name: spec.name.clone(),
+            kind: spec.kind,
+            delivers_to_sls: spec.delivers_to_sls,
+            logging_since: None,
+        };
+        self.trails
+            .insert(hash, trail)
+            .map_err(|_| Error::CapacityExhausted(Table::Trails))?;
+        self.clock = now;
+        Ok(())
+    }
+
+    /// Removes a trail (`DeleteTrail`). Jobs already created from it are untouched, and so
+    /// are token records that name it. The call takes no time, so the clock does not move.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrailNotFound`]: no such trail for this account and region.
+    pub fn delete_trail(
+        &mut self,
+        account: AccountId,
+        region: &Region,
+        name: &TrailName,
+    ) -> Result<(), Error> {
+        let hash = self.hasher.scoped_name(account, region, name.as_str());
+        let slot = self
+            .trails
+            .find(hash, account, region, name)
+            .ok_or(Error::TrailNotFound)?;
+        self.trails.remove(hash, slot);
+        Ok(())
+    }
+
+    /// Starts logging (`StartLogging`): `logging_since = Some(now)`. Already logging:
+    /// `Ok(Transition::Unchanged)`, and `logging_since` keeps its first value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrailNotFound`]: no such trail for this account and region.
+    pub fn start_logging(
+        &mut self,
+        account: AccountId,
+        region: &Region,
+        name: &TrailName,
+        now: Timestamp,
+    ) -> Result<Transition, Error> {
+        self.set_logging(account, region, name, Some(self.time(now)))
+    }
+
+    /// Stops logging (`StopLogging`): `logging_since = None`. Already stopped:
+    /// `Ok(Transition::Unchanged)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrailNotFound`]: no such trail for this account and region.
+    pub fn stop_logging(
+        &mut self,
+        account: AccountId,
+        region: &Region,
+        name: &TrailName,
+        now: Timestamp,
+    ) -> Result<Transition, Error> {
+        let now = self.time(now);
+        let transition = self.set_logging(account, region, name, None)?;
+        if transition == Transition::Changed {
+            self.clock = now;
+        }
+        Ok(transition)
+    }
+
+    /// Sets `logging_since` to `since` unless the trail is already logging (for `Some`) or
+    /// already stopped (for `None`); a change to `Some(t)` moves the clock to `t`.
+    fn set_logging(
+        &mut self,
+        account: AccountId,
+        region: &Region,
+        name: &TrailName,
+        since: Option<Timestamp>,
+    ) -> Result<Transition, Error> {
+        let hash = self.hasher.scoped_name(account, region, name.as_str());
+        let slot = self
+            .trails
+            .find(hash, account, region, name)
+            .ok_or(Error::TrailNotFound)?;
+        let trail = self.trails.get_mut(slot).ok_or(Error::TrailNotFound)?;
+        if trail.logging_since.is_some() == since.is_some() {
+            return Ok(Transition::Unchanged);
+        }
+        trail.logging_since = since;
+        if let Some(since) = since {
+            self.clock = since;
+        }
+        Ok(Transition::Changed)
+    }
+
+    // ----- jobs -----
+
+    /// Creates a data backfill task for a trail (`CreateDeliveryHistoryJob`).
+    ///
+    /// The job starts `Initializing` with `created_at = updated_at = now` and the event
+    /// window `window_start = now - retention_secs` (saturating), `window_end =
+    /// max(window_start, logging_since + grace_secs)`. With a client token, the request is
+    /// remembered for `token_ttl_secs`: a retry with the same token and trail name gets the
+    /// same [`JobId`] back with `replayed: true` and changes nothing, even after the job
+    /// finished or was deleted or evicted, or the trail is gone.
+    ///
+    /// When the job table is full, the finished job with the smallest id is evicted to make
+    /// room ([`Stats::jobs_evicted`]). When the token cache is full, first an expired record
+    /// for the same key, then the oldest record, leave ([`Stats::tokens_evicted_live`] counts
+    /// the live ones).
+    ///
+    /// # Errors
+    ///
+    /// Checked in this order; the first that fails decides, and nothing changes:
+    /// 1. [`Error::IdempotentParameterMismatch`]: a live record of the token names another
+    ///    trail;
+    /// 2. [`Error::TrailNotFound`]: no such trail for this account and region;
+    /// 3. [`Error::TrailNotEligible`] with [`Ineligibility::OrganizationTrail`],
+    ///    [`Ineligibility::NoSlsDelivery`] or [`Ineligibility::NotLogging`], in that order;
+    /// 4. [`Error::JobAlreadyRunning`]: the account has an active job (in any region);
+    /// 5. [`Error::CapacityExhausted`]`(`[`Table::Jobs`]`)`: the job table is full of active
+    ///    jobs, or job ids are exhausted (the next would be `u64::MAX`).
+    pub fn create_job(&mut self, request: &CreateJob, now: Timestamp) -> Result<JobCreated, Error> {
+        let now = self.time(now);
+        let CreateJob {
+            account,
+            ref region,
+            ref trail_name,
+            ref client_token,
+        } = *request;
+
+        // 1. Idempotency.
+        let token = client_token.as_ref().map(|token| {
+            let hash = self.hasher.scoped_name(account, region, token.as_str());
+            (token, hash)
+        });
+        if let Some((token, hash)) = token {
+            let ttl = self.config.token_ttl_secs;
+            if let Some(record) = self.tokens.live(hash, account, region, token, now, ttl) {
+                if record.trail_name != *trail_name {
+                    return Err(Error::IdempotentParameterMismatch);
+                }
+                return Ok(JobCreated {
+                    job_id: record.job_id,
+                    replayed: true,
+                });
+            }
+        }
+        // 2. The trail.
+        let trail_hash = self
+            .hasher
+            .scoped_name(account, region, trail_name.as_str());
+        let trail = self
+            .trails
+            .find(trail_hash, account, region, trail_name)
+            .and_then(|slot| self.trails.get(slot))
+            .ok_or(Error::TrailNotFound)?;
+        // 3. Eligibility.
+        let logging_since = eligible_since(trail)?;
+        // 4. One active job per account.
+        if let Some(active) = self.jobs.active_of(account) {
+            return Err(Error::JobAlreadyRunning { active: active.id });
+        }
+        // 5. Room and an id.
+        let id = self.next_job_id;
+        if id == JOB_ID_END {
+            return Err(Error::CapacityExhausted(Table::Jobs));
+        }
+        let evict = if self.jobs.is_full() {
+            Some(
+                self.jobs
+                    .oldest_finished()
+                    .ok_or(Error::CapacityExhausted(Table::Jobs))?,
+            )
+        } else {
+            None
+        };
+
+        // 6. Commit: every check passed.
+        let window_start = now.saturating_sub_secs(self.config.retention_secs);
+        let window_end =
+            window_start.max(logging_since.saturating_add_secs(self.config.grace_secs));
+        let job = Job {
+            id: JobId(id),
+            account,
+            region: region.clone(),
+            trail_name: trail_name.clone(),
+            status: JobStatus::Initializing,
+            created_at: now,
+            updated_at: now,
+            window_start,
+            window_end,
+        };
+        if let Some(slot) = evict {
+            self.jobs.remove(slot);
+            self.jobs_evicted = self.jobs_evicted.saturating_add(1);
+        }
+        self.jobs
+            .insert(job)
+            .map_err(|_| Error::CapacityExhausted(Table::Jobs))?;
+        self.next_job_id = id.saturating_add(1);
+        if let Some((token, hash)) = token {
+            let record = TokenRecord {
+                account,
+                region: region.clone(),
+                token: token.clone(),
+                job_id: JobId(id),
+                trail_name: trail_name.clone(),
+                recorded_at: now,
+            };
+            let recorded = self.tokens.record(hash, record, self.config.token_ttl_secs);
+            if recorded.evicted_live {
+                self.tokens_evicted_live = self.tokens_evicted_live.saturating_add(1);
+            }
+        }
+        self.clock = now;
+        Ok(JobCreated {
+            job_id: JobId(id),
+            replayed: false,
+        })
+    }
+
+    /// A worker starts delivering: `Initializing -> Delivering`, `updated_at = now`. Already
+    /// delivering: `Ok(Transition::Unchanged)`.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::JobNotFound`]: no such job for this account;
+    /// - [`Error::InvalidJobStatus`] with the job's status: the job has finished.
+    pub fn start_job(
+        &mut self,
+        account: AccountId,
+        job: JobId,
+        now: Timestamp,
+    ) -> Result<Transition, Error> {
+        let now = self.time(now);
+        let slot = self
+            .jobs
+            .slot_owned_by(account, job)
+            .ok_or(Error::JobNotFound)?;
+        let status = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?.status;
+        match status {
+            JobStatus::Initializing => {
+                self.jobs.set_status(slot, JobStatus::Delivering, now);
+                self.clock = now;
+                Ok(Transition::Changed)
+            }
+            JobStatus::Delivering => Ok(Transition::Unchanged),
+            JobStatus::Completed | JobStatus::Failed => Err(Error::InvalidJobStatus { status }),
+        }
+    }
+
+    /// A worker reports the end of a job: active -> `Completed` or `Failed`,
+    /// `updated_at = now`, and the account may create its next job. Already finished with the
+    /// same outcome: `Ok(Transition::Unchanged)`, so at-least-once delivery of completions is
+    /// safe.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::JobNotFound`]: no such job for this account;
+    /// - [`Error::InvalidJobStatus`] with the job's status: it finished with the other outcome.
+    pub fn complete_job(
+        &mut self,
+        account: AccountId,
+        job: JobId,
+        outcome: JobOutcome,
+        now: Timestamp,
+    ) -> Result<Transition, Error> {
+        let now = self.time(now);
+        let slot = self
+            .jobs
+            .slot_owned_by(account, job)
+            .ok_or(Error::JobNotFound)?;
+        let status = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?.status;
+        if status == outcome.status() {
+            return Ok(Transition::Unchanged);
+        }
+        if !status.is_active() {
+            return Err(Error::InvalidJobStatus { status });
+        }
+        self.jobs.set_status(slot, outcome.status(), now);
+        self.clock = now;
+        Ok(Transition::Changed)
+    }
+
+    /// Removes a finished job and returns it. Token records that name it stay, so a retry
+    /// of its creation still replays its id. The call takes no time, so the clock does not
+    /// move.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::JobNotFound`]: no such job for this account;
+    /// - [`Error::JobNotFinished`]: the job is active.
+    pub fn delete_job(&mut self, account: AccountId, job: JobId) -> Result<Job, Error> {
+        let slot = self
+            .jobs
+            .slot_owned_by(account, job)
+            .ok_or(Error::JobNotFound)?;
+        if self
+            .jobs
+            .job_at(slot)
+            .ok_or(Error::JobNotFound)?
+            .is_active()
+        {
+            return Err(Error::JobNotFinished);
+        }
+        self.jobs.remove(slot).ok_or(Error::JobNotFound)
+    }
+
+    // ----- invariants -----
+
+    /// Checks every invariant of SPEC section 6 in O(size): at most one active job per
+    /// account; ids unique and below the next id; trail limits and unique keys; token records
+    /// unique, ordered and naming past ids; the internal indexes agree with the tables; sizes
+    /// within capacity; no stored time after [`clock`](Self::clock), windows and creation
+    /// times in order.
+    ///
+    /// # Errors
+    ///
+    /// The first [`InvariantViolation`] found.
+    pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
+        if self.next_job_id < self.config.first_job_id {
+            return Err(InvariantViolation::NextJobIdBelowFirst);
+        }
+        if self.trails.len() > TRAILS || self.jobs.len() > JOBS || self.tokens.len() > TOKENS {
+            return Err(InvariantViolation::OverCapacity);
+        }
+        let hasher = self.hasher;
+        self.trails
+            .check(self.config.max_trails_per_account, |trail| {
+                hasher.scoped_name(trail.account, &trail.region, trail.name.as_str())
+            })?;
+        if self
+            .trails()
+            .any(|trail| trail.logging_since.is_some_and(|since| since > self.clock))
+        {
+            return Err(InvariantViolation::TimeAfterClock);
+        }
+        self.jobs.check(self.next_job_id, self.clock)?;
+        self.tokens.check(self.next_job_id, self.clock, |record| {
+            hasher.scoped_name(record.account, &record.region, record.token.as_str())
+        })
+    }
+}
+
+/// When the trail started logging, if it can feed a backfill task (SPEC check 3, in order).
+fn eligible_since(trail: &Trail) -> Result<Timestamp, Error> {
+    if trail.kind == TrailKind::Organization {
+        return Err(Error::TrailNotEligible(Ineligibility::OrganizationTrail));
+    }
+    if !trail.delivers_to_sls {
+        return Err(Error::TrailNotEligible(Ineligibility::NoSlsDelivery));
+    }
+    trail
+        .logging_since
+        .ok_or(Error::TrailNotEligible(Ineligibility::NotLogging))
+}
+
+impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> PartialEq
+    for JobScheduler<TRAILS, JOBS, TOKENS>
+{
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+            && self.clock == other.clock
+            && self.next_job_id == other.next_job_id
+            && self.jobs_evicted == other.jobs_evicted
+            && self.tokens_evicted_live == other.tokens_evicted_live
+            && self.trails.iter().eq(other.trails.iter())
+            && self.jobs.iter().eq(other.jobs.iter())
+            && self.tokens.iter().eq(other.tokens.iter())
+    }
+}
+
+impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Eq
+    for JobScheduler<TRAILS, JOBS, TOKENS>
+{
+}
+
+/// Shows the logical state (as equality sees it), not the internal tables.
+impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> core::fmt::Debug
+    for JobScheduler<TRAILS, JOBS, TOKENS>
+{
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        /// Debug-prints what a fresh iterator from the closure yields.
+        struct List<F>(F);
+        impl<F: Fn() -> I, I: Iterator<Item = T>, T: core::fmt::Debug> core::fmt::Debug for List<F> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_list().entries((self.0)()).finish()
+            }
+        }
+        f.debug_struct("JobScheduler")
+            .field("config", &self.config)
+            .field("clock", &self.clock)
+            .field("next_job_id", &self.next_job_id)
+            .field("stats", &self.stats())
+            .field("trails", &List(|| self.trails.iter()))
+            .field("jobs", &List(|| self.jobs.iter()))
+            .field("tokens", &List(|| self.tokens.iter()))
+            .finish()
+    }
+}

@@ -1,0 +1,203 @@
+//! The idempotency-token cache: `ClientToken` records per account and region, with a TTL, in
+//! first-in first-out order.
+//!
+//! A record `(account, region, token) -> (job_id, trail_name, recorded_at)` is **live** while
+//! `now < recorded_at + token_ttl_secs` (saturating). While live, a `create_job` with the same
+//! token and trail name replays the original answer; with another trail name it is refused
+//! (`IdempotentParameterMismatch`). Records leave only when a new record needs their key
+//! (an expired record for the same key) or their room (the oldest record, when full); expired
+//! records are otherwise kept. Since time never goes back inside the scheduler, records are
+//! held in `recorded_at` order and the expired ones are always the oldest.
+
+use crate::hash_index::HashIndex;
+use crate::ids::{AccountId, ClientToken, JobId, Region, TrailName};
+use crate::invariants::{Index, InvariantViolation};
+use crate::slab::ListSlab;
+use crate::time::Timestamp;
+
+/// One remembered `create_job` that carried a client token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub(crate) struct TokenRecord {
+    pub(crate) account: AccountId,
+    pub(crate) region: Region,
+    pub(crate) token: ClientToken,
+    pub(crate) job_id: JobId,
+    pub(crate) trail_name: TrailName,
+    pub(crate) recorded_at: Timestamp,
+}
+
+impl TokenRecord {
+    /// Whether the record still makes requests idempotent at `now`.
+    pub(crate) fn is_live(&self, now: Timestamp, ttl_secs: u64) -> bool {
+        now < self.recorded_at.saturating_add_secs(ttl_secs)
+    }
+
+    fn has_key(&self, account: AccountId, region: &Region, token: &ClientToken) -> bool {
+        self.account == account && self.region == *region && self.token == *token
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    record: TokenRecord,
+    /// The key's hash, kept so that evicting this record needs no rehash.
+    hash: u64,
+}
+
+/// What [`TokenCache::record`] had to remove to make room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    /// The oldest record was removed while still live (`Stats::tokens_evicted_live`).
+    pub(crate) evicted_live: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TokenCache<const N: usize> {
+    /// Records in `recorded_at` order, oldest at the front.
+    entries: ListSlab<Entry, N>,
+    by_key: HashIndex<N>,
+}
+
+impl<const N: usize> TokenCache<N> {
+    pub(crate) const fn new() -> Self {
+        TokenCache {
+            entries: ListSlab::new(),
+            by_key: HashIndex::new(),
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.by_key.clear();
+    }
+
+    /// Records held, live or expired.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Records oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &TokenRecord> + '_ {
+        self.entries.iter().map(|entry| &entry.record)
+    }
+
+    fn find(
+        &self,
+        hash: u64,
+        account: AccountId,
+        region: &Region,
+        token: &ClientToken,
+    ) -> Option<u32> {
+        self.by_key.find(hash, |slot| {
+            self.entries
+                .get(slot)
+                .is_some_and(|entry| entry.record.has_key(account, region, token))
+        })
+    }
+
+    /// The record for this key if it is live at `now`; `hash` is the key's
+    /// [`scoped_name`](crate::hashing::KeyHasher::scoped_name) hash.
+    pub(crate) fn live(
+        &self,
+        hash: u64,
+        account: AccountId,
+        region: &Region,
+        token: &ClientToken,
+        now: Timestamp,
+        ttl_secs: u64,
+    ) -> Option<&TokenRecord> {
+        let slot = self.find(hash, account, region, token)?;
+        let record = &self.entries.get(slot)?.record;
+        record.is_live(now, ttl_secs).then_some(record)
+    }
+
+    /// Stores `record` (made at `now`, the latest time yet), in SPEC's order: (a) an expired
+    /// record for the same key leaves; (b) if still full, the oldest record leaves; (c) the new
+    /// record joins at the back. The caller has checked that no live record holds the key.
+    pub(crate) fn record(&mut self, hash: u64, record: TokenRecord, ttl_secs: u64) -> Recorded {
+        let now = record.recorded_at;
+        if let Some(slot) = self.find(hash, record.account, &record.region, &record.token) {
+            self.remove(slot);
+        }
+        let mut evicted_live = false;
+        if self.entries.is_full()
+            && let Some(oldest) = self.entries.front().and_then(|slot| self.remove(slot))
+        {
+            evicted_live = oldest.is_live(now, ttl_secs);
+        }
+        // Room was made above, so this cannot fail.
+        if let Ok(slot) = self.entries.push_back(Entry { record, hash }) {
+            self.by_key.insert(hash, slot);
+        }
+        Recorded { evicted_live }
+    }
+
+    #[cfg(feature = "serde")]
+    /// Appends a record from a snapshot; false (and nothing stored) when the cache is full
+    /// or the key is taken.
+    pub(crate) fn restore(&mut self, hash: u64, record: TokenRecord) -> bool {
+        if self
+            .find(hash, record.account, &record.region, &record.token)
+            .is_some()
+        {
+            return false;
+        }
+        match self.entries.push_back(Entry { record, hash }) {
+            Ok(slot) => {
+                self.by_key.insert(hash, slot);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn remove(&mut self, slot: u32) -> Option<TokenRecord> {
+        let hash = self.entries.get(slot)?.hash;
+        self.by_key.remove(hash, slot);
+        self.entries.remove(slot).map(|entry| entry.record)
+    }
+
+    /// Invariants 4 to 7 for tokens: records unique per key and indexed, in `recorded_at`
+    /// order, no later than `clock`, naming ids below `next_id`.
+    pub(crate) fn check(
+        &self,
+        next_id: u64,
+        clock: Timestamp,
+        hash_of: impl Fn(&TokenRecord) -> u64,
+    ) -> Result<(), InvariantViolation> {
+        let mut previous: Option<Timestamp> = None;
+        for slot in self.entries.slots() {
+            let Some(entry) = self.entries.get(slot) else {
+                return Err(InvariantViolation::IndexMismatch(Index::Tokens));
+            };
+            let record = &entry.record;
+            if record.job_id.0 >= next_id {
+                return Err(InvariantViolation::TokenJobIdNotBelowNext { job: record.job_id });
+            }
+            if previous.is_some_and(|previous| previous > record.recorded_at) {
+                return Err(InvariantViolation::TokensOutOfOrder);
+            }
+            if record.recorded_at > clock {
+                return Err(InvariantViolation::TimeAfterClock);
+            }
+            let hash = hash_of(record);
+            if entry.hash != hash {
+                return Err(InvariantViolation::IndexMismatch(Index::Tokens));
+            }
+            // With a duplicate key, the index finds the same first slot for both records.
+            if self.find(hash, record.account, &record.region, &record.token) != Some(slot) {
+                return Err(InvariantViolation::DuplicateToken {
+                    account: record.account,
+                });
+            }
+            previous = Some(record.recorded_at);
+        }
+        if self.entries.slots().count() != self.entries.len()
+            || self.by_key.count() != self.entries.len()
+        {
+            return Err(InvariantViolation::IndexMismatch(Index::Tokens));
+        }
+        Ok(())
+    }
+}
