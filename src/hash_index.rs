@@ -4,7 +4,7 @@
 //! addressing table would have to run at load factor 1, where probing degrades badly (as
 //! heapless's `IndexMap` does). Chaining with `N` buckets for at most `N` entries keeps the
 //! expected chain at 1.5 probes for a hit even when the table is full, with keyed hashes
-//! spreading client-chosen keys evenly. The index stores only slot numbers; the caller decides
+//! spreading client-chosen keys evenly (and sequential job ids filling buckets in turn). The index stores only slot numbers; the caller decides
 //! whether a slot's value matches the key, so one index serves every table.
 
 use crate::slab::{NONE, position};
@@ -37,12 +37,14 @@ impl<const N: usize> HashIndex<N> {
         self.next.fill(NONE);
     }
 
-    /// The bucket of a hash: the high bits of `hash * N`, an even map onto `0..N` without a
-    /// division (Lemire's multiply-shift).
+    /// The bucket of a hash: `hash mod N`. `N` is a constant, so the compiler turns the
+    /// division into a multiplication. Unlike a multiply-shift, the remainder keeps
+    /// consecutive keys in consecutive buckets, which is what job ids (assigned in sequence)
+    /// want: one job per bucket, and the evicted job's bucket next to the new one's.
     fn bucket(hash: u64) -> usize {
-        // u64 * u64 fits in u128, so the product cannot wrap; the shift leaves a value below N.
-        let scaled = u128::from(hash).wrapping_mul(N as u128) >> 64;
-        usize::try_from(scaled).unwrap_or(0)
+        // N > 0 (checked by `new`), so the remainder is defined and below N.
+        let remainder = hash.checked_rem(N as u64).unwrap_or(0);
+        usize::try_from(remainder).unwrap_or(0)
     }
 
     /// The first slot in `hash`'s chain for which `matches` holds.

@@ -3,9 +3,9 @@
 //! Trail names and client tokens come from untrusted clients: hashed with a public function, a
 //! client could pick keys that all land in one bucket and make every lookup walk a long chain
 //! (HashDoS). They are hashed with SipHash-1-3 (the function std's `HashMap` uses), keyed from
-//! [`Config::hash_seed`](crate::Config::hash_seed). Account and job ids are not chosen by
-//! clients (accounts are authenticated, job ids assigned here), so a keyed bijective mixer is
-//! enough for them and much cheaper. Hashes only place entries in tables: no answer and no
+//! [`Config::hash_seed`](crate::Config::hash_seed). Account ids are not chosen by clients
+//! (accounts are authenticated), so a keyed bijective mixer is enough for them and much
+//! cheaper; job ids are assigned here in sequence and index themselves (`job_table.rs`). Hashes only place entries in tables: no answer and no
 //! snapshot byte depends on them.
 
 use core::hash::Hasher;
@@ -41,7 +41,7 @@ impl KeyHasher {
         hasher.finish()
     }
 
-    /// A keyed mix of a server-side `u64` key (account or job id).
+    /// A keyed mix of a server-side `u64` key (an account id).
     pub(crate) const fn id(&self, id: u64) -> u64 {
         mix64(id ^ self.key1)
     }

@@ -3,7 +3,10 @@
 //!
 //! - `entries`: the jobs, on a list in ascending id order (new ids are always the largest, so
 //!   creation appends); snapshots walk it.
-//! - `by_id`: a hash index from job id to slot (`GetDeliveryHistoryJob`, start, complete).
+//! - `by_id`: an index from job id to slot (`GetDeliveryHistoryJob`, start, complete). Ids
+//!   are assigned in sequence by the scheduler, not chosen by clients, so the id itself is
+//!   the hash: consecutive ids land in consecutive buckets, and the job evicted to make room
+//!   (about `N` ids older) shares its bucket's cache line with the new one.
 //! - `finished`: a [`MinTree`] holding each finished job's id, so the finished job with the
 //!   smallest id (the one to evict) is found in O(log N) however old the active jobs are.
 //! - `accounts`: one record per account that has jobs: its active job (the one-active-job
@@ -76,6 +79,19 @@ impl<const N: usize> JobTable<N> {
         self.hasher = hasher;
     }
 
+    /// Rebuilds the account index with another hash function (a snapshot's config may arrive
+    /// after its jobs).
+    #[cfg(feature = "serde")]
+    pub(crate) fn rekey(&mut self, hasher: KeyHasher) {
+        self.hasher = hasher;
+        self.by_account.clear();
+        for slot in self.accounts.slots() {
+            if let Some(record) = self.accounts.get(slot) {
+                self.by_account.insert(hasher.id(record.account.0), slot);
+            }
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
@@ -99,7 +115,7 @@ impl<const N: usize> JobTable<N> {
 
     /// The slot of job `id`, whoever owns it.
     pub(crate) fn slot_of(&self, id: JobId) -> Option<u32> {
-        self.by_id.find(self.hasher.id(id.0), |slot| {
+        self.by_id.find(id.0, |slot| {
             self.job_at(slot).is_some_and(|job| job.id == id)
         })
     }
@@ -213,7 +229,7 @@ impl<const N: usize> JobTable<N> {
             Ok(slot) => slot,
             Err(entry) => return Err(entry.job),
         };
-        self.by_id.insert(self.hasher.id(id.0), slot);
+        self.by_id.insert(id.0, slot);
         if let Some(entry) = self.entries.get_mut(account_older) {
             entry.newer = slot;
         }
@@ -299,7 +315,7 @@ impl<const N: usize> JobTable<N> {
                 self.accounts.remove(account_slot);
             }
         }
-        self.by_id.remove(self.hasher.id(id.0), slot);
+        self.by_id.remove(id.0, slot);
         self.finished.set(slot, EMPTY);
         self.entries.remove(slot).map(|entry| entry.job)
     }
@@ -326,7 +342,12 @@ impl<const N: usize> JobTable<N> {
     }
 
     /// Invariants 1, 2, 5, 6 and 7 for jobs.
-    pub(crate) fn check(&self, next_id: u64, clock: Timestamp) -> Result<(), InvariantViolation> {
+    pub(crate) fn check(
+        &self,
+        next_id: u64,
+        clock: Timestamp,
+        grace_secs: u64,
+    ) -> Result<(), InvariantViolation> {
         let mut previous: Option<&Job> = None;
         let mut active = 0usize;
         for slot in self.entries.slots() {
@@ -345,7 +366,9 @@ impl<const N: usize> JobTable<N> {
             if id.0 >= next_id {
                 return Err(InvariantViolation::JobIdNotBelowNext { job: id });
             }
-            if job.created_at > clock || job.updated_at > clock {
+            // `window_end` may lie ahead of the clock, by at most the grace period.
+            let window_end_max = clock.saturating_add_secs(grace_secs);
+            if job.created_at > clock || job.updated_at > clock || job.window_end > window_end_max {
                 return Err(InvariantViolation::TimeAfterClock);
             }
             if job.window_start > job.created_at {

@@ -113,7 +113,21 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// static SCHEDULER: JobScheduler<16, 64, 64> = JobScheduler::new(Config::DEFAULT);
     /// assert_eq!(SCHEDULER.stats().jobs, 0);
     /// ```
+    ///
+    /// A capacity of 0 is refused at compile time:
+    ///
+    /// ```compile_fail
+    /// use trail_backfill::{Config, JobScheduler};
+    ///
+    /// let scheduler: JobScheduler<0, 4, 4> = JobScheduler::new(Config::DEFAULT);
+    /// ```
     pub const fn new(config: Config) -> Self {
+        const {
+            assert!(
+                TRAILS > 0 && JOBS > 0 && TOKENS > 0,
+                "every capacity must be at least 1"
+            );
+        }
         let hasher = KeyHasher::new(config.hash_seed);
         JobScheduler {
             config,
@@ -140,6 +154,21 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         self.trails.clear();
         self.jobs.clear(self.hasher);
         self.tokens.clear();
+    }
+
+    /// Gives the scheduler `config` and rebuilds the hash indexes for its `hash_seed`,
+    /// keeping every entry (a snapshot may list its config after its tables).
+    #[cfg(feature = "serde")]
+    pub(crate) fn rekey(&mut self, config: Config) {
+        let hasher = KeyHasher::new(config.hash_seed);
+        self.config = config;
+        self.hasher = hasher;
+        self.trails
+            .rekey(|trail| hasher.scoped_name(trail.account, &trail.region, trail.name.as_str()));
+        self.jobs.rekey(hasher);
+        self.tokens.rekey(|record| {
+            hasher.scoped_name(record.account, &record.region, record.token.as_str())
+        });
     }
 
     /// The scheduler's config.
@@ -641,7 +670,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         {
             return Err(InvariantViolation::TimeAfterClock);
         }
-        self.jobs.check(self.next_job_id, self.clock)?;
+        self.jobs
+            .check(self.next_job_id, self.clock, self.config.grace_secs)?;
         self.tokens.check(self.next_job_id, self.clock, |record| {
             hasher.scoped_name(record.account, &record.region, record.token.as_str())
         })

@@ -10,8 +10,9 @@
 //! Loading validates every value (names are checked as their `new` does) and then every
 //! invariant of SPEC section 6, and rejects a snapshot that breaks one or whose format version
 //! is unknown, for no other reason (the host's storage guards the bytes: there is no
-//! checksum). Self-describing formats (JSON) may list the fields in any order, provided
-//! `format_version` comes first and `config` before the tables.
+//! checksum). Self-describing formats (JSON) may list the fields in any order (a round trip
+//! through `serde_json::Value` sorts them): tables read before the config are re-indexed
+//! for its hash seed when it arrives.
 
 use core::fmt;
 
@@ -205,7 +206,7 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
         let missing = |index: usize| de::Error::invalid_length(index, &"9 snapshot fields");
         check_version(seq.next_element::<u32>()?.ok_or_else(|| missing(0))?)?;
         let config: Config = seq.next_element()?.ok_or_else(|| missing(1))?;
-        self.scheduler.reset(config);
+        self.scheduler.rekey(config);
         let scalars = Scalars {
             clock: Some(seq.next_element()?.ok_or_else(|| missing(2))?),
             next_job_id: Some(seq.next_element()?.ok_or_else(|| missing(3))?),
@@ -227,9 +228,6 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
         let (mut version_seen, mut config_seen) = (false, false);
         let mut tables_seen = [false; 3];
         while let Some(field) = map.next_key::<Field>()? {
-            if !version_seen && !matches!(field, Field::FormatVersion) {
-                return Err(de::Error::custom("format_version must be the first field"));
-            }
             match field {
                 Field::FormatVersion => {
                     if version_seen {
@@ -239,12 +237,10 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                     version_seen = true;
                 }
                 Field::Config => {
-                    if config_seen || tables_seen.contains(&true) {
-                        return Err(de::Error::custom(
-                            "config must come once, before trails, jobs and tokens",
-                        ));
+                    if config_seen {
+                        return Err(de::Error::duplicate_field("config"));
                     }
-                    self.scheduler.reset(map.next_value()?);
+                    self.scheduler.rekey(map.next_value()?);
                     config_seen = true;
                 }
                 Field::Clock => set_once(&mut scalars.clock, "clock", map.next_value()?)?,
@@ -260,29 +256,17 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                     map.next_value()?,
                 )?,
                 Field::Trails | Field::Jobs | Field::Tokens => {
-                    let (index, name) = match field {
-                        Field::Trails => (0, "trails"),
-                        Field::Jobs => (1, "jobs"),
-                        _ => (2, "tokens"),
-                    };
-                    if !config_seen {
-                        return Err(de::Error::custom(format_args!(
-                            "config must come before {name}"
-                        )));
-                    }
-                    if tables_seen.get(index) == Some(&true) {
-                        return Err(de::Error::duplicate_field(name));
-                    }
                     let scheduler = &mut *self.scheduler;
-                    let seed = match field {
-                        Field::Trails => TableSeed::Trails(scheduler),
-                        Field::Jobs => TableSeed::Jobs(scheduler),
-                        _ => TableSeed::Tokens(scheduler),
+                    let (index, name, seed) = match field {
+                        Field::Trails => (0, "trails", TableSeed::Trails(scheduler)),
+                        Field::Jobs => (1, "jobs", TableSeed::Jobs(scheduler)),
+                        _ => (2, "tokens", TableSeed::Tokens(scheduler)),
                     };
-                    map.next_value_seed(seed)?;
-                    if let Some(seen) = tables_seen.get_mut(index) {
-                        *seen = true;
+                    match tables_seen.get_mut(index) {
+                        Some(seen) if !*seen => *seen = true,
+                        _ => return Err(de::Error::duplicate_field(name)),
                     }
+                    map.next_value_seed(seed)?;
                 }
             }
         }

@@ -77,6 +77,21 @@ impl<const N: usize> TokenCache<N> {
         self.entries.len()
     }
 
+    /// Rebuilds the hash index with another hash function (a snapshot's config may arrive
+    /// after its token records).
+    #[cfg(feature = "serde")]
+    pub(crate) fn rekey(&mut self, hash_of: impl Fn(&TokenRecord) -> u64) {
+        self.by_key.clear();
+        let mut next = self.entries.front();
+        while let Some(slot) = next {
+            if let Some(entry) = self.entries.get_mut(slot) {
+                entry.hash = hash_of(&entry.record);
+                self.by_key.insert(entry.hash, slot);
+            }
+            next = self.entries.next(slot);
+        }
+    }
+
     /// Records oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &TokenRecord> + '_ {
         self.entries.iter().map(|entry| &entry.record)

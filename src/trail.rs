@@ -170,6 +170,18 @@ impl<const N: usize> TrailTable<N> {
         self.slots.remove(slot)
     }
 
+    /// Rebuilds the hash index with another hash function (a snapshot's config may arrive
+    /// after its trails).
+    #[cfg(feature = "serde")]
+    pub(crate) fn rekey(&mut self, hash_of: impl Fn(&Trail) -> u64) {
+        self.by_key.clear();
+        for slot in self.slots.slots() {
+            if let Some(trail) = self.slots.get(slot) {
+                self.by_key.insert(hash_of(trail), slot);
+            }
+        }
+    }
+
     /// Trails in key order (account, region, name).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Trail> + '_ {
         self.sorted.iter().filter_map(|&slot| self.slots.get(slot))
