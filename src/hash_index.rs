@@ -3,18 +3,32 @@
 //! Capacities are const generics and stable Rust cannot size an array `2 * N`, so an open-
 //! addressing table would have to run at load factor 1, where probing degrades badly (as
 //! heapless's `IndexMap` does). Chaining with `N` buckets for at most `N` entries keeps the
-//! expected chain at 1.5 probes for a hit even when the table is full, with keyed hashes
-//! spreading client-chosen keys evenly (and sequential job ids filling buckets in turn). The index stores only slot numbers; the caller decides
-//! whether a slot's value matches the key, so one index serves every table.
+//! expected chain at 1.5 links for a hit and 1 for a miss even when the table is full, with
+//! keyed hashes spreading client-chosen keys evenly (and sequential job ids filling buckets in
+//! turn).
+//!
+//! Each link carries a 32-bit tag from its key's hash, so a walk rejects other keys without
+//! reading their entries: at full load a miss (a new client token, say) would otherwise cost a
+//! cache miss on a cold entry per link. The index stores only slot numbers and tags; the
+//! caller decides whether a slot's value matches the key, so one index serves every table.
 
 use crate::slab::{NONE, position};
+
+/// A chain link: the next slot in the bucket, and this slot's tag.
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    next: u32,
+    tag: u32,
+}
+
+const UNLINKED: Link = Link { next: NONE, tag: 0 };
 
 #[derive(Debug, Clone)]
 pub(crate) struct HashIndex<const N: usize> {
     /// The first slot of each bucket's chain.
     heads: [u32; N],
-    /// The next slot in the chain of the bucket that holds this slot.
-    next: [u32; N],
+    /// Per slot: the next slot in its bucket's chain, and its tag.
+    links: [Link; N],
 }
 
 impl<const N: usize> HashIndex<N> {
@@ -28,13 +42,13 @@ impl<const N: usize> HashIndex<N> {
         }
         HashIndex {
             heads: [NONE; N],
-            next: [NONE; N],
+            links: [UNLINKED; N],
         }
     }
 
     pub(crate) fn clear(&mut self) {
         self.heads.fill(NONE);
-        self.next.fill(NONE);
+        self.links.fill(UNLINKED);
     }
 
     /// The bucket of a hash: `hash mod N`. `N` is a constant, so the compiler turns the
@@ -47,14 +61,23 @@ impl<const N: usize> HashIndex<N> {
         usize::try_from(remainder).unwrap_or(0)
     }
 
-    /// The first slot in `hash`'s chain for which `matches` holds.
+    /// The tag of a hash: both halves folded, so that keys sharing a bucket (equal low bits)
+    /// still differ in their tags, and ids below 2^32 get distinct tags.
+    fn tag(hash: u64) -> u32 {
+        let folded = hash ^ (hash >> 32);
+        folded as u32 // keeps the low 32 bits, by intent
+    }
+
+    /// The first slot in `hash`'s chain whose tag matches and for which `matches` holds.
     pub(crate) fn find(&self, hash: u64, mut matches: impl FnMut(u32) -> bool) -> Option<u32> {
+        let tag = Self::tag(hash);
         let mut slot = *self.heads.get(Self::bucket(hash))?;
         while slot != NONE {
-            if matches(slot) {
+            let link = self.links.get(position(slot))?;
+            if link.tag == tag && matches(slot) {
                 return Some(slot);
             }
-            slot = *self.next.get(position(slot))?;
+            slot = link.next;
         }
         None
     }
@@ -63,18 +86,21 @@ impl<const N: usize> HashIndex<N> {
     pub(crate) fn insert(&mut self, hash: u64, slot: u32) {
         let (Some(head), Some(link)) = (
             self.heads.get_mut(Self::bucket(hash)),
-            self.next.get_mut(position(slot)),
+            self.links.get_mut(position(slot)),
         ) else {
             return;
         };
-        *link = *head;
+        *link = Link {
+            next: *head,
+            tag: Self::tag(hash),
+        };
         *head = slot;
     }
 
     /// Removes `slot` from `hash`'s chain; false if it was not there.
     pub(crate) fn remove(&mut self, hash: u64, slot: u32) -> bool {
-        let after = match self.next.get(position(slot)) {
-            Some(&after) => after,
+        let after = match self.links.get(position(slot)) {
+            Some(link) => link.next,
             None => return false,
         };
         let bucket = Self::bucket(hash);
@@ -87,18 +113,18 @@ impl<const N: usize> HashIndex<N> {
                 return false;
             };
             loop {
-                let Some(link) = self.next.get_mut(position(current)) else {
+                let Some(link) = self.links.get_mut(position(current)) else {
                     return false; // reached the end of the chain without meeting `slot`
                 };
-                if *link == slot {
-                    *link = after;
+                if link.next == slot {
+                    link.next = after;
                     break;
                 }
-                current = *link;
+                current = link.next;
             }
         }
-        if let Some(link) = self.next.get_mut(position(slot)) {
-            *link = NONE;
+        if let Some(link) = self.links.get_mut(position(slot)) {
+            *link = UNLINKED;
         }
         true
     }
@@ -113,7 +139,10 @@ impl<const N: usize> HashIndex<N> {
             while slot != NONE && steps <= N {
                 total = total.saturating_add(1);
                 steps = steps.saturating_add(1);
-                slot = self.next.get(position(slot)).copied().unwrap_or(NONE);
+                slot = self
+                    .links
+                    .get(position(slot))
+                    .map_or(NONE, |link| link.next);
             }
         }
         total
@@ -144,5 +173,22 @@ mod tests {
         assert_eq!(index.count(), 0);
         index.insert(u64::MAX, 3);
         assert_eq!(index.find(u64::MAX, |_| true), Some(3));
+    }
+
+    #[test]
+    fn tags_reject_other_keys_in_the_bucket_without_asking() {
+        let mut index: HashIndex<4> = HashIndex::new();
+        index.insert(1, 0); // bucket 1
+        index.insert(5, 1); // bucket 1 too, another tag
+        let mut asked = 0;
+        assert_eq!(
+            index.find(5, |_| {
+                asked += 1;
+                true
+            }),
+            Some(1)
+        );
+        assert_eq!(asked, 1, "slot 0's tag differs, so it is never compared");
+        assert_eq!(index.find(9, |_| true), None, "same bucket, no tag matches");
     }
 }

@@ -1,50 +1,96 @@
-//! [`MinTree`]: the smallest value over `N` slots, kept in O(log N) per update.
+//! [`MinTree`]: the smallest value over `N` slots, found in O(1), kept in O(log N) per update.
 //!
 //! The job table runs full on purpose and evicts the finished job with the smallest id, which
-//! may sit anywhere (long-running jobs keep old ids alive between finished ones). A bottom-up
-//! segment tree over the slots answers "which slot holds the smallest finished id" in
-//! O(log N) whatever the fill, with two flat arrays and no allocation. Leaves live at nodes
-//! `N..2N` (kept in `leaves`), inner node `i` covers nodes `2i` and `2i + 1`, and node 1 covers
-//! everything; this layout works for any `N`, not only powers of two.
+//! may sit anywhere (long-running jobs keep old ids alive between finished ones). A tournament
+//! tree over the slots answers "which slot holds the smallest finished id" whatever the fill,
+//! with two flat arrays and no allocation.
+//!
+//! Layout: a 4-ary heap of `INNER + N` nodes, where node `i`'s children are `4i + 1 ..= 4i + 4`,
+//! inner nodes are `0..INNER` (in `inner`) and the last `N` nodes are the slots (in `leaves`).
+//! With `INNER = ceil((N - 1) / 3)` every inner node has a child and no leaf has one, for any
+//! `N`, not only powers of four. Four children per node halve the height of a binary tree
+//! (8 levels for 65,536 slots): an eviction, which changes the minimum, must repair every
+//! level, and each level's four loads are independent of each other.
 
-use crate::slab::position;
+use crate::slab::{NONE, position};
 
 /// The value of an empty leaf: larger than every value stored.
 pub(crate) const EMPTY: u64 = u64::MAX;
 
+/// The smallest value under a node, and the slot that holds it. Keeping the slot in every
+/// inner node makes [`MinTree::min`] O(1): no dependent walk down the tree, whose cache
+/// misses would chain one after another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Best {
+    value: u64,
+    slot: u32,
+}
+
+/// What an empty subtree holds (one canonical form, so that equal subtrees compare equal).
+const NO_BEST: Best = Best {
+    value: EMPTY,
+    slot: NONE,
+};
+
+impl Best {
+    /// The smaller of two; ties go left (they only happen between empty subtrees).
+    fn min(self, other: Best) -> Best {
+        if other.value < self.value {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// Children per inner node.
+const ARITY: usize = 4;
+
 #[derive(Debug, Clone)]
 pub(crate) struct MinTree<const N: usize> {
-    /// Slot `s`'s value (node `N + s`).
+    /// Slot `s`'s value (node `INNER + s`).
     leaves: [u64; N],
-    /// Inner node `i`'s minimum, for `1 <= i < N` (entry 0 unused).
-    inner: [u64; N],
+    /// Inner node `i`'s best, for `i < INNER` (the rest unused).
+    inner: [Best; N],
 }
 
 impl<const N: usize> MinTree<N> {
+    /// How many inner nodes the tree has: `ceil((N - 1) / 3)`, below `N`.
+    const INNER: usize = N.saturating_sub(1).div_ceil(ARITY - 1);
+
     pub(crate) const fn new() -> Self {
-        const {
-            assert!(
-                N > 0 && N <= usize::MAX / 2,
-                "a tree needs 1..=usize::MAX/2 slots"
-            )
-        }
+        const { assert!(N > 0 && N < NONE as usize, "a tree needs 1..u32::MAX slots") }
         MinTree {
             leaves: [EMPTY; N],
-            inner: [EMPTY; N],
+            inner: [NO_BEST; N],
         }
     }
 
     pub(crate) fn clear(&mut self) {
         self.leaves.fill(EMPTY);
-        self.inner.fill(EMPTY);
+        self.inner.fill(NO_BEST);
     }
 
-    /// The value at node `node` (inner or leaf).
-    fn node(&self, node: usize) -> u64 {
-        match node.checked_sub(N) {
-            Some(leaf) => self.leaves.get(leaf).copied().unwrap_or(EMPTY),
-            None => self.inner.get(node).copied().unwrap_or(EMPTY),
+    /// The best at node `node` (inner or leaf).
+    fn node(&self, node: usize) -> Best {
+        match node.checked_sub(Self::INNER) {
+            Some(leaf) => match (self.leaves.get(leaf), u32::try_from(leaf)) {
+                (Some(&value), Ok(slot)) if value != EMPTY => Best { value, slot },
+                _ => NO_BEST,
+            },
+            None => self.inner.get(node).copied().unwrap_or(NO_BEST),
         }
+    }
+
+    /// The best of inner node `node`'s children (a missing child counts as empty).
+    fn best_of_children(&self, node: usize) -> Best {
+        // node < INNER < N < u32::MAX, so these stay far below usize::MAX.
+        let first = node.saturating_mul(ARITY).saturating_add(1);
+        let a = self.node(first).min(self.node(first.saturating_add(1)));
+        let b = self
+            .node(first.saturating_add(2))
+            .min(self.node(first.saturating_add(3)));
+        a.min(b)
     }
 
     /// Slot `slot`'s value.
@@ -59,48 +105,29 @@ impl<const N: usize> MinTree<N> {
             return;
         };
         *leaf = value;
-        // N + slot < 2N <= usize::MAX, checked by `new`'s assert.
-        let mut node = N.saturating_add(slot);
-        while node > 1 {
-            node /= 2;
-            // Children of `node < N` are below 2N, so these cannot overflow.
-            let left = node.saturating_mul(2);
-            let smallest = self.node(left).min(self.node(left.saturating_add(1)));
+        let mut node = Self::INNER.saturating_add(slot);
+        while node > 0 {
+            node = node.saturating_sub(1) / ARITY;
+            let best = self.best_of_children(node);
             let Some(parent) = self.inner.get_mut(node) else {
                 return;
             };
-            if *parent == smallest {
+            if *parent == best {
                 return; // unchanged here, so unchanged above too
             }
-            *parent = smallest;
+            *parent = best;
         }
     }
 
     /// The slot holding the smallest value and that value, or `None` when every slot is empty.
     pub(crate) fn min(&self) -> Option<(u32, u64)> {
-        let smallest = self.node(1);
-        if smallest == EMPTY {
-            return None;
-        }
-        let mut node = 1usize;
-        while node < N {
-            let left = node.saturating_mul(2);
-            node = if self.node(left) == smallest {
-                left
-            } else {
-                left.saturating_add(1)
-            };
-        }
-        let slot = node.checked_sub(N)?;
-        Some((u32::try_from(slot).ok()?, smallest))
+        let best = self.node(0);
+        (best.value != EMPTY).then_some((best.slot, best.value))
     }
 
-    /// Whether every inner node is the minimum of its children (for the invariant check).
+    /// Whether every inner node is the best of its children (for the invariant check).
     pub(crate) fn is_consistent(&self) -> bool {
-        (1..N).all(|node| {
-            let left = node.saturating_mul(2);
-            self.node(node) == self.node(left).min(self.node(left.saturating_add(1)))
-        })
+        (0..Self::INNER).all(|node| self.node(node) == self.best_of_children(node))
     }
 }
 
@@ -136,5 +163,9 @@ mod tests {
         check_all_sizes::<5>();
         check_all_sizes::<8>();
         check_all_sizes::<13>();
+        check_all_sizes::<4>();
+        check_all_sizes::<16>();
+        check_all_sizes::<17>();
+        check_all_sizes::<64>();
     }
 }
