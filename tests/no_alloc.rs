@@ -1,0 +1,205 @@
+//! Zero allocation, shown: a counting global allocator watches 10,000 mixed operations
+//! (mutations, queries, a snapshot into a fixed buffer and an in-place restore) and sees none.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use trail_backfill::{
+    AccountId, ClientToken, Command, Config, CreateJob, JobId, JobOutcome, JobScheduler, Region,
+    Timestamp, TrailKind, TrailName, TrailSpec,
+};
+
+/// Counts, per thread, the allocations made while that thread is watched (tests run on
+/// several threads at once, so a global count would see the other tests').
+struct CountingAllocator;
+
+thread_local! {
+    static WATCHED: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    if WATCHED.try_with(Cell::get).unwrap_or(false) {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+    }
+}
+
+// SAFETY: every method forwards to the system allocator unchanged; counting touches only
+// const-initialized thread-locals, which do not allocate.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Allocations made by this thread while running `body`.
+fn allocations_during(body: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    WATCHED.with(|watched| watched.set(true));
+    body();
+    WATCHED.with(|watched| watched.set(false));
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    let counted = allocations_during(|| drop(std::hint::black_box(Box::new(7u64))));
+    assert_eq!(counted, 1, "without this, a zero below would prove nothing");
+}
+
+type Scheduler = JobScheduler<16, 32, 16>;
+
+/// Random commands over 6 accounts, 2 regions, 3 trail names and 8 tokens. Building one
+/// allocates nothing (the names are fixed-capacity), so they are made inside the watched
+/// loop, aimed at recent job ids so that starts, completions and deletions often succeed.
+struct Commands {
+    regions: [Region; 2],
+    names: [TrailName; 3],
+    tokens: Vec<ClientToken>,
+    state: u64,
+    now: u64,
+}
+
+impl Commands {
+    fn new() -> Self {
+        Commands {
+            regions: [
+                Region::new("cn-hangzhou").unwrap(),
+                Region::new("ap-southeast-1").unwrap(),
+            ],
+            names: ["trail-name", "audit-trail", "backup_trail"]
+                .map(|n| TrailName::new(n).unwrap()),
+            tokens: (0..8)
+                .map(|i| ClientToken::new(&format!("token-{i}")).unwrap())
+                .collect(),
+            state: 0x2545_f491_4f6c_dd1d,
+            now: 1_622_099_703,
+        }
+    }
+
+    /// A number below `bound` (xorshift64).
+    fn next(&mut self, bound: u64) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state % bound
+    }
+
+    fn command(&mut self, scheduler: &Scheduler) -> (Command, Timestamp) {
+        self.now += self.next(400);
+        let account = AccountId(self.next(6));
+        let region = self.regions[self.next(2) as usize].clone();
+        let name = self.names[self.next(3) as usize].clone();
+        // Mostly the account's active job, else a recent id (often another account's).
+        let recent = JobId(scheduler.next_job_id().0.saturating_sub(1 + self.next(6)));
+        let job = match scheduler.active_job(account) {
+            Some(active) if self.next(4) != 0 => active.id,
+            _ => recent,
+        };
+        let token_index = self.next(8) as usize;
+        let token = (self.next(3) != 0).then(|| self.tokens[token_index].clone());
+        let command = match self.next(10) {
+            0 => Command::CreateTrail {
+                account,
+                region,
+                spec: TrailSpec {
+                    name,
+                    kind: TrailKind::SingleAccount,
+                    delivers_to_sls: self.next(8) != 0,
+                },
+            },
+            1 => Command::DeleteTrail {
+                account,
+                region,
+                name,
+            },
+            2 | 3 => Command::StartLogging {
+                account,
+                region,
+                name,
+            },
+            4 => Command::StopLogging {
+                account,
+                region,
+                name,
+            },
+            5 | 6 => Command::CreateJob(CreateJob {
+                account,
+                region,
+                trail_name: name,
+                client_token: token,
+            }),
+            7 => Command::StartJob { account, job },
+            8 => Command::CompleteJob {
+                account,
+                job,
+                outcome: if self.next(4) == 0 {
+                    JobOutcome::Failed
+                } else {
+                    JobOutcome::Completed
+                },
+            },
+            _ => Command::DeleteJob { account, job },
+        };
+        (command, Timestamp(self.now))
+    }
+}
+
+#[test]
+fn ten_thousand_mixed_operations_allocate_nothing() {
+    let mut commands = Commands::new();
+    let mut scheduler: Box<Scheduler> = Box::new(JobScheduler::new(Config::DEFAULT));
+    let mut restored: Box<Scheduler> = Box::new(JobScheduler::new(Config::DEFAULT));
+    let mut buffer = vec![0u8; 64 * 1024];
+    let (mut successes, mut checksum) = (0u32, 0u64);
+
+    let counted = allocations_during(|| {
+        for step in 0..10_000u64 {
+            let (command, now) = commands.command(&scheduler);
+            if scheduler.apply(&command, now).is_ok() {
+                successes += 1;
+            }
+            let account = AccountId(step % 6);
+            if let Ok(page) = scheduler.list_jobs(account, 1, 20) {
+                checksum +=
+                    page.jobs().map(|job| job.id.0).sum::<u64>() + u64::from(page.total_count);
+            }
+            checksum += scheduler.active_job(account).map_or(0, |job| job.id.0);
+            checksum += scheduler
+                .job(account, JobId(step % 40))
+                .map_or(0, |job| job.created_at.0);
+            checksum += scheduler.stats().jobs as u64;
+            if step % 1_000 == 0 {
+                scheduler.check_invariants().unwrap();
+                let bytes = postcard::to_slice(&*scheduler, &mut buffer).unwrap();
+                restored
+                    .restore(&mut postcard::Deserializer::from_bytes(bytes))
+                    .unwrap();
+                assert!(*restored == *scheduler);
+            }
+        }
+    });
+
+    assert_eq!(counted, 0, "the scheduler allocated {counted} times");
+    // The run did real work: many commands succeeded and many jobs were created.
+    assert!(successes > 1_000, "only {successes} commands succeeded");
+    let created = scheduler.next_job_id().0 - 1;
+    assert!(created > 100, "only {created} jobs were created");
+    assert!(checksum > 0);
+    assert!(scheduler.stats().jobs > 0 && scheduler.stats().trails > 0);
+}
