@@ -124,6 +124,7 @@ mod job;
 mod job_table;
 mod min_tree;
 mod scheduler;
+mod shard;
 mod slab;
 #[cfg(feature = "serde")]
 mod snapshot;
@@ -138,6 +139,7 @@ pub use ids::{AccountId, ClientToken, JobId, Region, TrailName};
 pub use invariants::{Index, InvariantViolation};
 pub use job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
 pub use scheduler::{JobScheduler, Stats, Transition};
+pub use shard::shard_for;
 #[cfg(feature = "serde")]
 pub use snapshot::SNAPSHOT_FORMAT_VERSION;
 pub use time::Timestamp;
