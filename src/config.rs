@@ -32,8 +32,9 @@ pub struct Config {
     pub first_job_id: u64,
     /// The key of the hash that indexes client-controlled strings (trail names, client tokens),
     /// so that clients cannot predict which keys collide (HashDoS). Every host should set its
-    /// own secret value; replicas of one state machine must share it. It changes no answer and
-    /// no snapshot byte, only the tables' internal layout.
+    /// own secret value; replicas of one state machine must share it. It changes no answer,
+    /// only the tables' internal layout; as part of the config it is written into snapshots,
+    /// so keep snapshots as private as the seed.
     pub hash_seed: u64,
 }
 

@@ -12,7 +12,7 @@ use core::hash::Hasher;
 
 use siphasher::sip::SipHasher13;
 
-use crate::ids::{AccountId, Region};
+use crate::ids::{AccountId, ClientToken, Region, TrailName};
 
 /// The hash functions of one scheduler, keyed from its config's `hash_seed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +32,28 @@ impl KeyHasher {
 
     /// SipHash-1-3 of `(account, region, name)`, for trail keys and token keys alike. Region
     /// bytes are ASCII, so the `0xff` separator makes the encoding prefix-free.
-    pub(crate) fn scoped_name(&self, account: AccountId, region: &Region, name: &str) -> u64 {
+    fn scoped_name(&self, account: AccountId, region: &Region, name: &str) -> u64 {
         let mut hasher = SipHasher13::new_with_keys(self.key0, self.key1);
         hasher.write(&account.0.to_le_bytes());
         hasher.write(region.as_str().as_bytes());
         hasher.write_u8(0xff);
         hasher.write(name.as_bytes());
         hasher.finish()
+    }
+
+    /// The hash of a trail key `(account, region, name)`.
+    pub(crate) fn trail_key(&self, account: AccountId, region: &Region, name: &TrailName) -> u64 {
+        self.scoped_name(account, region, name.as_str())
+    }
+
+    /// The hash of a token key `(account, region, token)`.
+    pub(crate) fn token_key(
+        &self,
+        account: AccountId,
+        region: &Region,
+        token: &ClientToken,
+    ) -> u64 {
+        self.scoped_name(account, region, token.as_str())
     }
 
     /// A keyed mix of a server-side `u64` key (an account id).

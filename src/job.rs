@@ -6,6 +6,7 @@ use core::fmt;
 
 use crate::ids::{AccountId, ClientToken, JobId, Region, TrailName};
 use crate::job_table::JobTable;
+use crate::listed::Listed;
 use crate::time::Timestamp;
 
 /// A job's status, with the API's numeric codes (`status as u8`).
@@ -174,17 +175,11 @@ impl<const JOBS: usize> Clone for JobPage<'_, JOBS> {
 
 impl<const JOBS: usize> fmt::Debug for JobPage<'_, JOBS> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Jobs<'p, 'a, const JOBS: usize>(&'p JobPage<'a, JOBS>);
-        impl<const JOBS: usize> fmt::Debug for Jobs<'_, '_, JOBS> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_list().entries(self.0.jobs()).finish()
-            }
-        }
         f.debug_struct("JobPage")
             .field("total_count", &self.total_count)
             .field("page_number", &self.page_number)
             .field("page_size", &self.page_size)
-            .field("jobs", &Jobs(self))
+            .field("jobs", &Listed::counted(|| self.jobs()))
             .finish()
     }
 }
@@ -207,22 +202,11 @@ impl<const JOBS: usize> Eq for JobPage<'_, JOBS> {}
 impl<const JOBS: usize> serde::Serialize for JobPage<'_, JOBS> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        struct Jobs<'p, 'a, const JOBS: usize>(&'p JobPage<'a, JOBS>);
-        impl<const JOBS: usize> serde::Serialize for Jobs<'_, '_, JOBS> {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeSeq;
-                let mut seq = serializer.serialize_seq(Some(self.0.jobs().count()))?;
-                for job in self.0.jobs() {
-                    seq.serialize_element(job)?;
-                }
-                seq.end()
-            }
-        }
         let mut page = serializer.serialize_struct("JobPage", 4)?;
         page.serialize_field("total_count", &self.total_count)?;
         page.serialize_field("page_number", &self.page_number)?;
         page.serialize_field("page_size", &self.page_size)?;
-        page.serialize_field("jobs", &Jobs(self))?;
+        page.serialize_field("jobs", &Listed::counted(|| self.jobs()))?;
         page.end()
     }
 }

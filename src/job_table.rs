@@ -161,7 +161,12 @@ impl<const N: usize> JobTable<N> {
 
     /// The slot of the finished job with the smallest id: the next to evict.
     pub(crate) fn oldest_finished(&self) -> Option<u32> {
-        self.finished.min().map(|(slot, _)| slot)
+        let (slot, _) = self.finished.min()?;
+        // The tree only ever names finished jobs; checking costs nothing and keeps a
+        // corrupted tree from evicting an active job.
+        self.job_at(slot)
+            .is_some_and(|job| !job.is_active())
+            .then_some(slot)
     }
 
     /// Stores `job`; hands it back when the table is full, its id is taken, or it is active
@@ -399,6 +404,9 @@ impl<const N: usize> JobTable<N> {
             || self.finished.min().map(|(_, id)| id)
                 != self.iter().find(|job| !job.is_active()).map(|job| job.id.0)
         {
+            return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
+        }
+        if self.finished.count_set() != self.entries.len().saturating_sub(active) {
             return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
         }
         if active != self.active {

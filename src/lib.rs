@@ -122,6 +122,7 @@ mod ids;
 mod invariants;
 mod job;
 mod job_table;
+mod listed;
 mod min_tree;
 mod scheduler;
 mod shard;

@@ -125,6 +125,11 @@ impl<const N: usize> MinTree<N> {
         (best.value != EMPTY).then_some((best.slot, best.value))
     }
 
+    /// How many slots hold a value (for the invariant check).
+    pub(crate) fn count_set(&self) -> usize {
+        self.leaves.iter().filter(|&&value| value != EMPTY).count()
+    }
+
     /// Whether every inner node is the best of its children (for the invariant check).
     pub(crate) fn is_consistent(&self) -> bool {
         (0..Self::INNER).all(|node| self.node(node) == self.best_of_children(node))

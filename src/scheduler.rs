@@ -9,6 +9,7 @@ use crate::ids::{AccountId, JobId, Region, TrailName};
 use crate::invariants::InvariantViolation;
 use crate::job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
 use crate::job_table::JobTable;
+use crate::listed::Listed;
 use crate::time::Timestamp;
 use crate::token::{TokenCache, TokenRecord};
 use crate::trail::{Trail, TrailKind, TrailSpec, TrailTable};
@@ -164,11 +165,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         self.config = config;
         self.hasher = hasher;
         self.trails
-            .rekey(|trail| hasher.scoped_name(trail.account, &trail.region, trail.name.as_str()));
+            .rekey(|trail| hasher.trail_key(trail.account, &trail.region, &trail.name));
         self.jobs.rekey(hasher);
-        self.tokens.rekey(|record| {
-            hasher.scoped_name(record.account, &record.region, record.token.as_str())
-        });
+        self.tokens
+            .rekey(|record| hasher.token_key(record.account, &record.region, &record.token));
     }
 
     /// The scheduler's config.
@@ -212,7 +212,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
 
     /// The trail `(account, region, name)`.
     pub fn trail(&self, account: AccountId, region: &Region, name: &TrailName) -> Option<&Trail> {
-        let hash = self.hasher.scoped_name(account, region, name.as_str());
+        let hash = self.hasher.trail_key(account, region, name);
         self.trails
             .get(self.trails.find(hash, account, region, name)?)
     }
@@ -314,7 +314,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         now: Timestamp,
     ) -> Result<(), Error> {
         let now = self.time(now);
-        let hash = self.hasher.scoped_name(account, region, spec.name.as_str());
+        let hash = self.hasher.trail_key(account, region, &spec.name);
         if self
             .trails
             .find(hash, account, region, &spec.name)
@@ -356,7 +356,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         region: &Region,
         name: &TrailName,
     ) -> Result<(), Error> {
-        let hash = self.hasher.scoped_name(account, region, name.as_str());
+        let hash = self.hasher.trail_key(account, region, name);
         let slot = self
             .trails
             .find(hash, account, region, name)
@@ -378,7 +378,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         name: &TrailName,
         now: Timestamp,
     ) -> Result<Transition, Error> {
-        self.set_logging(account, region, name, Some(self.time(now)))
+        self.set_logging(account, region, name, true, now)
     }
 
     /// Stops logging (`StopLogging`): `logging_since = None`. Already stopped:
@@ -394,36 +394,31 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         name: &TrailName,
         now: Timestamp,
     ) -> Result<Transition, Error> {
-        let now = self.time(now);
-        let transition = self.set_logging(account, region, name, None)?;
-        if transition == Transition::Changed {
-            self.clock = now;
-        }
-        Ok(transition)
+        self.set_logging(account, region, name, false, now)
     }
 
-    /// Sets `logging_since` to `since` unless the trail is already logging (for `Some`) or
-    /// already stopped (for `None`); a change to `Some(t)` moves the clock to `t`.
+    /// Starts or stops logging unless the trail already is in that state; a change happens
+    /// at the call's time, which the clock moves to.
     fn set_logging(
         &mut self,
         account: AccountId,
         region: &Region,
         name: &TrailName,
-        since: Option<Timestamp>,
+        logging: bool,
+        now: Timestamp,
     ) -> Result<Transition, Error> {
-        let hash = self.hasher.scoped_name(account, region, name.as_str());
+        let now = self.time(now);
+        let hash = self.hasher.trail_key(account, region, name);
         let slot = self
             .trails
             .find(hash, account, region, name)
             .ok_or(Error::TrailNotFound)?;
         let trail = self.trails.get_mut(slot).ok_or(Error::TrailNotFound)?;
-        if trail.logging_since.is_some() == since.is_some() {
+        if trail.logging_since.is_some() == logging {
             return Ok(Transition::Unchanged);
         }
-        trail.logging_since = since;
-        if let Some(since) = since {
-            self.clock = since;
-        }
+        trail.logging_since = logging.then_some(now);
+        self.clock = now;
         Ok(Transition::Changed)
     }
 
@@ -465,7 +460,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
 
         // 1. Idempotency.
         let token = client_token.as_ref().map(|token| {
-            let hash = self.hasher.scoped_name(account, region, token.as_str());
+            let hash = self.hasher.token_key(account, region, token);
             (token, hash)
         });
         if let Some((token, hash)) = token {
@@ -481,9 +476,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             }
         }
         // 2. The trail.
-        let trail_hash = self
-            .hasher
-            .scoped_name(account, region, trail_name.as_str());
+        let trail_hash = self.hasher.trail_key(account, region, trail_name);
         let trail = self
             .trails
             .find(trail_hash, account, region, trail_name)
@@ -529,6 +522,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             self.jobs.remove(slot);
             self.jobs_evicted = self.jobs_evicted.saturating_add(1);
         }
+        // Cannot fail: the checks above made room and found no active job for the account, and
+        // the id is above every stored one. The error path stays rather than a panic.
         self.jobs
             .insert(job)
             .map_err(|_| Error::CapacityExhausted(Table::Jobs))?;
@@ -662,7 +657,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         let hasher = self.hasher;
         self.trails
             .check(self.config.max_trails_per_account, |trail| {
-                hasher.scoped_name(trail.account, &trail.region, trail.name.as_str())
+                hasher.trail_key(trail.account, &trail.region, &trail.name)
             })?;
         if self
             .trails()
@@ -673,7 +668,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         self.jobs
             .check(self.next_job_id, self.clock, self.config.grace_secs)?;
         self.tokens.check(self.next_job_id, self.clock, |record| {
-            hasher.scoped_name(record.account, &record.region, record.token.as_str())
+            hasher.token_key(record.account, &record.region, &record.token)
         })
     }
 }
@@ -716,21 +711,20 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> core::fmt::Deb
     for JobScheduler<TRAILS, JOBS, TOKENS>
 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        /// Debug-prints what a fresh iterator from the closure yields.
-        struct List<F>(F);
-        impl<F: Fn() -> I, I: Iterator<Item = T>, T: core::fmt::Debug> core::fmt::Debug for List<F> {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.debug_list().entries((self.0)()).finish()
-            }
-        }
         f.debug_struct("JobScheduler")
             .field("config", &self.config)
             .field("clock", &self.clock)
             .field("next_job_id", &self.next_job_id)
             .field("stats", &self.stats())
-            .field("trails", &List(|| self.trails.iter()))
-            .field("jobs", &List(|| self.jobs.iter()))
-            .field("tokens", &List(|| self.tokens.iter()))
+            .field(
+                "trails",
+                &Listed::new(self.trails.len(), || self.trails.iter()),
+            )
+            .field("jobs", &Listed::new(self.jobs.len(), || self.jobs.iter()))
+            .field(
+                "tokens",
+                &Listed::new(self.tokens.len(), || self.tokens.iter()),
+            )
             .finish()
     }
 }

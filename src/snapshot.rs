@@ -12,16 +12,17 @@
 //! is unknown, for no other reason (the host's storage guards the bytes: there is no
 //! checksum). Self-describing formats (JSON) may list the fields in any order (a round trip
 //! through `serde_json::Value` sorts them): tables read before the config are re-indexed
-//! for its hash seed when it arrives.
+//! for its hash seed when it arrives. Fields this version does not know are skipped.
 
 use core::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde::ser::{SerializeSeq, SerializeStruct};
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::Config;
 use crate::job::Job;
+use crate::listed::Listed;
 use crate::scheduler::JobScheduler;
 use crate::time::Timestamp;
 use crate::token::TokenRecord;
@@ -43,19 +44,6 @@ const FIELDS: &[&str] = &[
     "tokens",
 ];
 
-/// A sequence of known length made from a fresh iterator each time.
-struct Listed<F>(usize, F);
-
-impl<F: Fn() -> I, I: Iterator<Item = T>, T: Serialize> Serialize for Listed<F> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0))?;
-        for item in (self.1)() {
-            seq.serialize_element(&item)?;
-        }
-        seq.end()
-    }
-}
-
 impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Serialize
     for JobScheduler<TRAILS, JOBS, TOKENS>
 {
@@ -67,10 +55,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Serialize
         snapshot.serialize_field("next_job_id", &self.next_job_id)?;
         snapshot.serialize_field("jobs_evicted", &self.jobs_evicted)?;
         snapshot.serialize_field("tokens_evicted_live", &self.tokens_evicted_live)?;
-        let trails = Listed(self.trails.len(), || self.trails.iter());
+        let trails = Listed::new(self.trails.len(), || self.trails.iter());
         snapshot.serialize_field("trails", &trails)?;
-        snapshot.serialize_field("jobs", &Listed(self.jobs.len(), || self.jobs.iter()))?;
-        let tokens = Listed(self.tokens.len(), || self.tokens.iter());
+        snapshot.serialize_field("jobs", &Listed::new(self.jobs.len(), || self.jobs.iter()))?;
+        let tokens = Listed::new(self.tokens.len(), || self.tokens.iter());
         snapshot.serialize_field("tokens", &tokens)?;
         snapshot.end()
     }
@@ -168,6 +156,9 @@ enum Field {
     Trails,
     Jobs,
     Tokens,
+    /// A field this version does not know: skipped (only the rules of SPEC may reject).
+    #[serde(other)]
+    Unknown,
 }
 
 fn check_version<E: de::Error>(version: u32) -> Result<(), E> {
@@ -255,6 +246,9 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                     "tokens_evicted_live",
                     map.next_value()?,
                 )?,
+                Field::Unknown => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
                 Field::Trails | Field::Jobs | Field::Tokens => {
                     let scheduler = &mut *self.scheduler;
                     let (index, name, seed) = match field {
@@ -330,11 +324,10 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                     if scheduler.trails.is_full() {
                         return Err(over_capacity("trails", TRAILS));
                     }
-                    let hash = scheduler.hasher.scoped_name(
-                        trail.account,
-                        &trail.region,
-                        trail.name.as_str(),
-                    );
+                    let hash =
+                        scheduler
+                            .hasher
+                            .trail_key(trail.account, &trail.region, &trail.name);
                     if let Err(trail) = scheduler.trails.insert(hash, trail) {
                         return Err(de::Error::custom(format_args!(
                             "snapshot breaks an invariant: trail {} of account {} in {} is listed twice",
@@ -358,14 +351,13 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
             }
             TableSeed::Tokens(scheduler) => {
                 while let Some(record) = seq.next_element::<TokenRecord>()? {
-                    if scheduler.tokens.len() >= TOKENS {
+                    if scheduler.tokens.is_full() {
                         return Err(over_capacity("token records", TOKENS));
                     }
-                    let hash = scheduler.hasher.scoped_name(
-                        record.account,
-                        &record.region,
-                        record.token.as_str(),
-                    );
+                    let hash =
+                        scheduler
+                            .hasher
+                            .token_key(record.account, &record.region, &record.token);
                     let (account, region) = (record.account, record.region.clone());
                     if !scheduler.tokens.restore(hash, record) {
                         return Err(de::Error::custom(format_args!(

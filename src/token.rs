@@ -72,6 +72,11 @@ impl<const N: usize> TokenCache<N> {
         self.by_key.clear();
     }
 
+    #[cfg(feature = "serde")]
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries.is_full()
+    }
+
     /// Records held, live or expired.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -112,7 +117,7 @@ impl<const N: usize> TokenCache<N> {
     }
 
     /// The record for this key if it is live at `now`; `hash` is the key's
-    /// [`scoped_name`](crate::hashing::KeyHasher::scoped_name) hash.
+    /// [`token_key`](crate::hashing::KeyHasher::token_key) hash.
     pub(crate) fn live(
         &self,
         hash: u64,

@@ -94,7 +94,7 @@ impl<const N: usize> TrailTable<N> {
     }
 
     /// The slot of the trail with this key; `hash` is the key's
-    /// [`scoped_name`](crate::hashing::KeyHasher::scoped_name) hash.
+    /// [`trail_key`](crate::hashing::KeyHasher::trail_key) hash.
     pub(crate) fn find(
         &self,
         hash: u64,

@@ -1197,3 +1197,53 @@ fn snapshot_with_awkward_token_text_round_trips() {
         })
     );
 }
+
+#[test]
+fn snapshot_with_an_unknown_field_is_accepted() {
+    // SPEC 5 again: an extra field breaks no invariant, no value rule and no version.
+    let s = busy();
+    let mut v: Value = serde_json::from_str(&json(&s)).unwrap();
+    v.as_object_mut().unwrap().insert(
+        "written_by".into(),
+        serde_json::json!({"host": "replica-2"}),
+    );
+    match serde_json::from_value::<Sched>(v) {
+        Ok(back) => assert_eq!(back, s),
+        Err(e) => panic!("snapshot with an extra field rejected: {e}"),
+    }
+}
+
+#[test]
+fn snapshot_tables_before_their_config_are_reindexed_for_its_seed() {
+    // The config (and so the hash seed) may come after the tables; lookups must still work.
+    let s = busy();
+    let text = json(&s);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let object = v.as_object().unwrap();
+    let mut reordered = String::from("{");
+    for key in [
+        "trails",
+        "jobs",
+        "tokens",
+        "clock",
+        "next_job_id",
+        "jobs_evicted",
+    ] {
+        reordered += &format!("\"{key}\":{},", object[key]);
+    }
+    for key in ["tokens_evicted_live", "format_version", "config"] {
+        reordered += &format!("\"{key}\":{},", object[key]);
+    }
+    reordered.pop();
+    reordered.push('}');
+    let back: Sched = serde_json::from_str(&reordered).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(json(&back), text);
+    back.check_invariants().unwrap();
+    for trail in s.trails() {
+        assert_eq!(
+            back.trail(trail.account, &trail.region, &trail.name),
+            Some(trail)
+        );
+    }
+}
