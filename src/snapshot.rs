@@ -119,7 +119,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         let loaded = deserializer
             .deserialize_struct("JobScheduler", FIELDS, SnapshotVisitor { scheduler: self })
             .and_then(|()| {
-                self.check_invariants().map_err(|violation| {
+                self.check_invariants_with(false).map_err(|violation| {
                     de::Error::custom(format_args!("snapshot breaks an invariant: {violation}"))
                 })
             });
@@ -358,11 +358,8 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                         scheduler
                             .hasher
                             .token_key(record.account, &record.region, &record.token);
-                    let (account, region) = (record.account, record.region.clone());
                     if !scheduler.tokens.restore(hash, record) {
-                        return Err(de::Error::custom(format_args!(
-                            "snapshot breaks an invariant: a token record of account {account} in {region} is listed twice"
-                        )));
+                        return Err(over_capacity("token records", TOKENS));
                     }
                 }
             }

@@ -1247,3 +1247,21 @@ fn snapshot_tables_before_their_config_are_reindexed_for_its_seed() {
         );
     }
 }
+
+#[test]
+fn snapshot_with_duplicate_token_keys_is_rejected() {
+    // Two records for one (account, region, token): SPEC 6.4 says records are unique per key.
+    let mut s = Sched::new(config());
+    logging_trail(&mut s, A, "trail-aaa", 100);
+    let first = s
+        .create_job(&req(A, "trail-aaa", Some("tok-one")), Timestamp(101))
+        .unwrap();
+    s.complete_job(A, first.job_id, JobOutcome::Completed, Timestamp(102))
+        .unwrap();
+    s.create_job(&req(A, "trail-aaa", Some("tok-two")), Timestamp(103))
+        .unwrap();
+    let text = json(&s);
+    let (edited, n) = edit_strings(&text, "tok-two", "tok-one");
+    assert_eq!(n, 1, "{text}");
+    assert_snapshot_rejected(&edited, "duplicate token keys");
+}
