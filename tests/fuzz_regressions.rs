@@ -7,6 +7,9 @@
 //!   invariants and reloads to the same bytes.
 //! - Every file under `fuzz/regressions/parse/` goes through the `parse` target's checks.
 //!
+//! `fuzz/regressions/<target>/` also keeps each target's corpus, minimized with `cargo fuzz cmin`
+//! (CI's fuzz runs start from it).
+//!
 //! To keep a crash the fuzzer found: copy `fuzz/artifacts/<target>/crash-*` into
 //! `fuzz/regressions/<target>/` (for `ops`, whose input is an `arbitrary` structure, write the
 //! operations out as a test below instead: `cargo fuzz fmt ops <file>` prints them).
