@@ -150,7 +150,7 @@ impl<const N: usize> HashIndex<N> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
+#[allow(clippy::unwrap_used, clippy::arithmetic_side_effects)] // tests may panic: that is how they fail
 mod tests {
     use super::*;
 
@@ -173,6 +173,22 @@ mod tests {
         assert_eq!(index.count(), 0);
         index.insert(u64::MAX, 3);
         assert_eq!(index.find(u64::MAX, |_| true), Some(3));
+    }
+
+    #[test]
+    fn distinct_hashes_get_their_own_buckets() {
+        let mut index: HashIndex<8> = HashIndex::new();
+        for slot in 0..8u32 {
+            index.insert(u64::from(slot) * 0x1_0000_0001, slot);
+        }
+        for slot in 0..8u32 {
+            let mut asked = 0;
+            let found = index.find(u64::from(slot) * 0x1_0000_0001, |candidate| {
+                asked += 1;
+                candidate == slot
+            });
+            assert_eq!((found, asked), (Some(slot), 1), "one entry per bucket");
+        }
     }
 
     #[test]

@@ -69,3 +69,51 @@ const fn mix64(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
+mod tests {
+    use super::*;
+
+    fn region(value: &str) -> Region {
+        Region::new(value).unwrap()
+    }
+
+    #[test]
+    fn every_part_of_a_key_and_the_seed_change_the_hash() {
+        let hasher = KeyHasher::new(7);
+        let base = hasher.scoped_name(AccountId(1), &region("cn-hangzhou"), "trail-name");
+        for other in [
+            hasher.scoped_name(AccountId(2), &region("cn-hangzhou"), "trail-name"),
+            hasher.scoped_name(AccountId(1), &region("cn-shanghai"), "trail-name"),
+            hasher.scoped_name(AccountId(1), &region("cn-hangzhou"), "trail-nam3"),
+            KeyHasher::new(8).scoped_name(AccountId(1), &region("cn-hangzhou"), "trail-name"),
+        ] {
+            assert_ne!(base, other);
+        }
+        // The separator keeps (region, name) pairs apart when their concatenations agree.
+        assert_ne!(
+            hasher.scoped_name(AccountId(1), &region("ab"), "cdefgh"),
+            hasher.scoped_name(AccountId(1), &region("abc"), "defgh")
+        );
+    }
+
+    #[test]
+    fn ids_mix_into_distinct_well_spread_values() {
+        let hasher = KeyHasher::new(3);
+        assert_ne!(hasher.id(1), hasher.id(2));
+        assert_ne!(hasher.id(1), KeyHasher::new(4).id(1));
+        // Consecutive ids land in all 16 buckets of a mod-16 table, roughly evenly.
+        let mut buckets = [0u32; 16];
+        for id in 0..1_600u64 {
+            let bucket = usize::try_from(hasher.id(id) % 16).unwrap();
+            if let Some(count) = buckets.get_mut(bucket) {
+                *count = count.saturating_add(1);
+            }
+        }
+        assert!(
+            buckets.iter().all(|&count| (60..140).contains(&count)),
+            "{buckets:?}"
+        );
+    }
+}

@@ -153,3 +153,178 @@ impl fmt::Display for InvariantViolation {
 }
 
 impl core::error::Error for InvariantViolation {}
+
+/// Each check of `check_invariants` must fire on the state it guards against. The scheduler's
+/// transitions never build such states, so these tests corrupt its internals directly.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
+mod tests {
+    use super::*;
+    use crate::hashing::KeyHasher;
+    use crate::{
+        ClientToken, Config, CreateJob, JobOutcome, JobScheduler, JobStatus, Region, Timestamp,
+        TrailKind, TrailName, TrailSpec,
+    };
+
+    type Scheduler = JobScheduler<4, 8, 8>;
+
+    /// Account 1 with two trails and two jobs (1 completed, 2 active, both with tokens).
+    fn busy() -> Scheduler {
+        let mut scheduler = Scheduler::new(Config::DEFAULT);
+        let region = Region::new("cn-hangzhou").unwrap();
+        for name in ["trail-one", "trail-two"] {
+            let spec = TrailSpec {
+                name: TrailName::new(name).unwrap(),
+                kind: TrailKind::SingleAccount,
+                delivers_to_sls: true,
+            };
+            scheduler
+                .create_trail(AccountId(1), &region, &spec, Timestamp(10))
+                .unwrap();
+            scheduler
+                .start_logging(AccountId(1), &region, &spec.name, Timestamp(10))
+                .unwrap();
+        }
+        for (token, at) in [("first", 20), ("second", 30)] {
+            let request = CreateJob {
+                account: AccountId(1),
+                region: region.clone(),
+                trail_name: TrailName::new("trail-one").unwrap(),
+                client_token: Some(ClientToken::new(token).unwrap()),
+            };
+            let job = scheduler
+                .create_job(&request, Timestamp(at))
+                .unwrap()
+                .job_id;
+            if at == 20 {
+                scheduler
+                    .complete_job(AccountId(1), job, JobOutcome::Completed, Timestamp(25))
+                    .unwrap();
+            }
+        }
+        scheduler.check_invariants().unwrap();
+        scheduler
+    }
+
+    fn violation(corrupt: impl FnOnce(&mut Scheduler)) -> InvariantViolation {
+        let mut scheduler = busy();
+        corrupt(&mut scheduler);
+        scheduler.check_invariants().unwrap_err()
+    }
+
+    #[test]
+    fn each_scalar_rule_is_checked() {
+        assert_eq!(
+            violation(|s| s.config.first_job_id = 10),
+            InvariantViolation::NextJobIdBelowFirst
+        );
+        assert_eq!(
+            violation(|s| s.next_job_id = 2),
+            InvariantViolation::JobIdNotBelowNext { job: JobId(2) }
+        );
+        assert_eq!(
+            violation(|s| s.config.max_trails_per_account = 1),
+            InvariantViolation::TrailLimitExceeded {
+                account: AccountId(1)
+            }
+        );
+        assert_eq!(
+            violation(|s| s.clock = Timestamp(12)),
+            InvariantViolation::TimeAfterClock
+        );
+        assert_eq!(
+            violation(|s| s.config.grace_secs = 0),
+            InvariantViolation::TimeAfterClock,
+            "window_end lies grace_secs past logging_since, so past the clock without grace"
+        );
+    }
+
+    #[test]
+    fn indexes_that_disagree_with_their_tables_are_caught() {
+        // Another hash key: the stored indexes no longer find the trails.
+        assert_eq!(
+            violation(|s| s.hasher = KeyHasher::new(99)),
+            InvariantViolation::IndexMismatch(Index::TrailKeys)
+        );
+        // A finished job turned active behind the indexes' back.
+        let reactivated = violation(|s| {
+            let slot = s.jobs.slot_of(JobId(1)).unwrap();
+            s.jobs
+                .set_status(slot, JobStatus::Delivering, Timestamp(30));
+        });
+        assert_eq!(
+            reactivated,
+            InvariantViolation::IndexMismatch(Index::FinishedJobs)
+        );
+        // A job updated after the clock.
+        let late = violation(|s| {
+            let slot = s.jobs.slot_of(JobId(2)).unwrap();
+            s.jobs
+                .set_status(slot, JobStatus::Delivering, Timestamp(31));
+        });
+        assert_eq!(late, InvariantViolation::TimeAfterClock);
+        // A trail renamed in place: its key no longer matches its place in the order.
+        let renamed = violation(|s| {
+            let region = Region::new("cn-hangzhou").unwrap();
+            let hash =
+                s.hasher
+                    .trail_key(AccountId(1), &region, &TrailName::new("trail-one").unwrap());
+            let slot = s
+                .trails
+                .find(
+                    hash,
+                    AccountId(1),
+                    &region,
+                    &TrailName::new("trail-one").unwrap(),
+                )
+                .unwrap();
+            s.trails.get_mut(slot).unwrap().name = TrailName::new("trail-two").unwrap();
+        });
+        assert!(
+            matches!(
+                renamed,
+                InvariantViolation::DuplicateTrail { .. } | InvariantViolation::IndexMismatch(_)
+            ),
+            "{renamed:?}"
+        );
+    }
+
+    #[test]
+    fn every_violation_has_its_own_message() {
+        let all = [
+            InvariantViolation::SecondActiveJob {
+                account: AccountId(1),
+            },
+            InvariantViolation::JobIdNotBelowNext { job: JobId(1) },
+            InvariantViolation::DuplicateJobId { job: JobId(1) },
+            InvariantViolation::TrailLimitExceeded {
+                account: AccountId(1),
+            },
+            InvariantViolation::DuplicateTrail {
+                account: AccountId(1),
+            },
+            InvariantViolation::TokenJobIdNotBelowNext { job: JobId(1) },
+            InvariantViolation::DuplicateToken {
+                account: AccountId(1),
+            },
+            InvariantViolation::TokensOutOfOrder,
+            InvariantViolation::NextJobIdBelowFirst,
+            InvariantViolation::IndexMismatch(Index::Tokens),
+            InvariantViolation::OverCapacity,
+            InvariantViolation::TimeAfterClock,
+            InvariantViolation::WindowStartAfterCreation { job: JobId(1) },
+            InvariantViolation::UpdatedBeforeCreation { job: JobId(1) },
+            InvariantViolation::CreatedOutOfOrder { job: JobId(1) },
+        ];
+        let mut messages: [heapless::String<96>; 15] = Default::default();
+        for (violation, message) in all.iter().zip(messages.iter_mut()) {
+            core::fmt::write(message, format_args!("{violation}")).unwrap();
+            assert!(message.len() > 10, "{violation:?}: {message}");
+        }
+        for (i, a) in messages.iter().enumerate() {
+            for b in messages.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}
