@@ -176,6 +176,18 @@ mod tests {
     }
 
     #[test]
+    fn tags_fold_both_halves_of_the_hash() {
+        assert_eq!(HashIndex::<4>::tag(0x0000_0001_0000_0002), 3);
+        assert_eq!(HashIndex::<4>::tag(0x0000_0003_0000_0003), 0);
+        assert_eq!(HashIndex::<4>::tag(0xffff_ffff_0000_0000), 0xffff_ffff);
+        // Keys that share a bucket (equal low bits) still get different tags.
+        assert_ne!(
+            HashIndex::<4>::tag(0x0000_0001_0000_0000),
+            HashIndex::<4>::tag(0x0000_0002_0000_0000)
+        );
+    }
+
+    #[test]
     fn distinct_hashes_get_their_own_buckets() {
         let mut index: HashIndex<8> = HashIndex::new();
         for slot in 0..8u32 {

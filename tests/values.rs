@@ -403,3 +403,38 @@ fn scheduler_new_is_const_and_usable_in_a_static() {
     assert_eq!((st.jobs_evicted, st.tokens_evicted_live), (0, 0));
     assert!(SCHED.check_invariants().is_ok());
 }
+
+#[test]
+fn ids_display_as_their_numbers() {
+    assert_eq!(AccountId(1512666876910001).to_string(), "1512666876910001");
+    assert_eq!(JobId(16602).to_string(), "16602");
+}
+
+#[test]
+fn status_codes_round_trip_and_statuses_have_names() {
+    for (code, status, name) in [
+        (0, JobStatus::Initializing, "initializing"),
+        (1, JobStatus::Delivering, "delivering"),
+        (2, JobStatus::Completed, "completed"),
+        (3, JobStatus::Failed, "failed"),
+    ] {
+        assert_eq!(status.code(), code);
+        assert_eq!(JobStatus::from_code(code), Some(status));
+        assert_eq!(status.name(), name);
+        assert_eq!(status.to_string(), name);
+        assert_eq!(status.is_active(), code < 2);
+    }
+    assert_eq!(JobStatus::from_code(4), None);
+    assert_eq!(JobOutcome::Completed.status(), JobStatus::Completed);
+    assert_eq!(JobOutcome::Failed.status(), JobStatus::Failed);
+}
+
+#[test]
+fn parameters_carry_their_api_names() {
+    assert_eq!(Parameter::Region.api_name(), "RegionId");
+    assert_eq!(Parameter::ClientToken.api_name(), "ClientToken");
+    assert_eq!(Parameter::PageNumber.api_name(), "PageNumber");
+    assert_eq!(Parameter::PageSize.api_name(), "PageSize");
+    let message = Error::InvalidParameterValue(Parameter::PageSize).to_string();
+    assert!(message.contains("PageSize"), "{message}");
+}
