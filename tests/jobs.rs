@@ -1052,3 +1052,43 @@ fn long_names_differing_in_the_last_char_are_distinct_trails() {
         .unwrap();
     assert_eq!(s.job(A, out.job_id).unwrap().trail_name.as_str(), x);
 }
+
+#[test]
+fn pages_compare_by_their_numbers_and_jobs_and_show_them() {
+    let a = AccountId(41);
+    let mut s = Sched::new(Config::DEFAULT);
+    logging_trail(&mut s, a, &hz(), "trail-aaa", 10);
+    for at in [20, 30, 40] {
+        let job = create(&mut s, a, "trail-aaa", at);
+        s.complete_job(a, job, JobOutcome::Completed, Timestamp(at + 1))
+            .unwrap();
+    }
+    let page = |number, size| s.list_jobs(a, number, size).unwrap();
+    assert_eq!(page(1, 2), page(1, 2));
+    assert_eq!(page(1, 2).clone(), page(1, 2));
+    assert_ne!(page(1, 2), page(2, 2), "other page number and jobs");
+    assert_ne!(page(1, 2), page(1, 3), "other page size and jobs");
+    assert_ne!(page(2, 1), page(2, 2), "same second job, other size");
+    // Same numbers, other jobs: another account's first page of the same shape.
+    let b = AccountId(42);
+    let mut t = Sched::new(Config::DEFAULT);
+    logging_trail(&mut t, a, &hz(), "trail-aaa", 10);
+    logging_trail(&mut t, b, &hz(), "trail-aaa", 10);
+    create(&mut t, b, "trail-aaa", 15);
+    create(&mut t, a, "trail-aaa", 20);
+    let (pa, pb) = (t.list_jobs(a, 1, 5).unwrap(), t.list_jobs(b, 1, 5).unwrap());
+    assert_eq!((pa.total_count, pb.total_count), (1, 1));
+    assert_ne!(pa, pb, "same numbers, other jobs");
+
+    let shown = format!("{:?}", page(1, 2));
+    for part in [
+        "total_count: 3",
+        "page_number: 1",
+        "page_size: 2",
+        "JobId(3)",
+        "JobId(2)",
+    ] {
+        assert!(shown.contains(part), "{part} missing from {shown}");
+    }
+    assert!(!shown.contains("JobId(1)"), "{shown}");
+}
