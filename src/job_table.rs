@@ -92,6 +92,11 @@ impl<const N: usize> JobTable<N> {
         }
     }
 
+    /// The hash function of the account index (the scheduler checks it is its own).
+    pub(crate) fn hasher(&self) -> KeyHasher {
+        self.hasher
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::{Error, Ineligibility, Parameter, Table};
 use crate::hashing::KeyHasher;
 use crate::ids::{AccountId, JobId, Region, TrailName};
-use crate::invariants::InvariantViolation;
+use crate::invariants::{Index, InvariantViolation};
 use crate::job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
 use crate::job_table::JobTable;
 use crate::listed::Listed;
@@ -674,6 +674,9 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             .any(|trail| trail.logging_since.is_some_and(|since| since > self.clock))
         {
             return Err(InvariantViolation::TimeAfterClock);
+        }
+        if self.jobs.hasher() != hasher || hasher != KeyHasher::new(self.config.hash_seed) {
+            return Err(InvariantViolation::IndexMismatch(Index::Accounts));
         }
         self.jobs
             .check(self.next_job_id, self.clock, self.config.grace_secs)?;

@@ -219,6 +219,8 @@ fn zero_retention_starts_the_window_at_creation() {
     let job = s.job(A, id).unwrap();
     assert_eq!(job.window_start, Timestamp(200));
     assert_eq!(job.window_end, Timestamp(200));
+    // window_start == created_at is allowed (SPEC 6.7: window_start <= created_at).
+    s.check_invariants().unwrap();
 }
 
 #[test]

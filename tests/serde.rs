@@ -1265,3 +1265,37 @@ fn snapshot_with_duplicate_token_keys_is_rejected() {
     assert_eq!(n, 1, "{text}");
     assert_snapshot_rejected(&edited, "duplicate token keys");
 }
+
+#[test]
+fn snapshot_with_jobs_out_of_id_order_loads_in_order() {
+    // SPEC 5 rejects a snapshot only for invariants, values and versions: jobs listed in
+    // another order are the same state, and come back in canonical order.
+    let mut s = Sched::new(config());
+    logging_trail(&mut s, A, "trail-aaa", 100);
+    logging_trail(&mut s, B, "trail-bbb", 100);
+    for at in [110, 120, 130] {
+        for (account, trail) in [(A, "trail-aaa"), (B, "trail-bbb")] {
+            let job = s
+                .create_job(&req(account, trail, None), Timestamp(at))
+                .unwrap()
+                .job_id;
+            s.complete_job(account, job, JobOutcome::Completed, Timestamp(at + 1))
+                .unwrap();
+        }
+    }
+    let mut v: Value = serde_json::from_str(&json(&s)).unwrap();
+    v["jobs"].as_array_mut().unwrap().reverse();
+    let back: Sched = serde_json::from_value(v).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(json(&back), json(&s));
+    for account in [A, B] {
+        let ids = |x: &Sched| -> Vec<JobId> {
+            x.list_jobs(account, 1, 10)
+                .unwrap()
+                .jobs()
+                .map(|j| j.id)
+                .collect()
+        };
+        assert_eq!(ids(&back), ids(&s), "{account:?}'s jobs, newest first");
+    }
+}
