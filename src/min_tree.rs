@@ -162,6 +162,20 @@ mod tests {
     }
 
     #[test]
+    fn notices_an_inner_node_out_of_step() {
+        let mut tree: MinTree<8> = MinTree::new();
+        tree.set(3, 30);
+        tree.set(6, 60);
+        assert!(tree.is_consistent());
+        assert_eq!(tree.min(), Some((3, 30)));
+        if let Some(root) = tree.inner.get_mut(0) {
+            *root = Best { value: 60, slot: 6 };
+        }
+        assert!(!tree.is_consistent());
+        assert_eq!(tree.count_set(), 2);
+    }
+
+    #[test]
     fn finds_the_minimum_for_odd_and_even_sizes() {
         check_all_sizes::<1>();
         check_all_sizes::<2>();
