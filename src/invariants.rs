@@ -240,6 +240,14 @@ mod tests {
     }
 
     #[test]
+    fn a_config_seed_that_does_not_key_the_tables_is_caught() {
+        assert_eq!(
+            violation(|s| s.config.hash_seed ^= 1),
+            InvariantViolation::IndexMismatch(Index::Accounts)
+        );
+    }
+
+    #[test]
     fn indexes_that_disagree_with_their_tables_are_caught() {
         // Another hash key: the stored indexes no longer find the trails.
         assert_eq!(
