@@ -1299,3 +1299,50 @@ fn snapshot_with_jobs_out_of_id_order_loads_in_order() {
         assert_eq!(ids(&back), ids(&s), "{account:?}'s jobs, newest first");
     }
 }
+
+#[test]
+fn malformed_snapshots_are_refused_with_messages_that_say_what_was_expected() {
+    let err = serde_json::from_str::<Sched>("[1]")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("invalid length 1") && err.contains("9 snapshot fields"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<Sched>("17").unwrap_err().to_string();
+    assert!(err.contains("JobScheduler snapshot"), "{err}");
+    // A table that is not a list names what it should have been.
+    let text = json(&busy());
+    for (table, expected) in [
+        ("trails", "a list of trails"),
+        ("jobs", "a list of jobs"),
+        ("tokens", "a list of token records"),
+    ] {
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        v[table] = serde_json::json!(5);
+        let err = serde_json::from_value::<Sched>(v).unwrap_err().to_string();
+        assert!(err.contains(expected), "{table}: {err}");
+    }
+}
+
+#[test]
+fn snapshots_naming_a_field_twice_are_refused() {
+    // A JSON object with a repeated key is not one state: which value would count?
+    let text = json(&busy());
+    for key in [
+        "trails",
+        "jobs",
+        "tokens",
+        "clock",
+        "config",
+        "format_version",
+    ] {
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let value = v[key].to_string();
+        let doubled = format!("{},\"{key}\":{value}}}", &text[..text.len() - 1]);
+        let err = serde_json::from_str::<Sched>(&doubled)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("duplicate field"), "{key}: {err}");
+    }
+}
