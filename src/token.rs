@@ -224,3 +224,47 @@ impl<const N: usize> TokenCache<N> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
+mod tests {
+    use super::*;
+
+    fn record(account: u64, region: &str, token: &str, job: u64) -> TokenRecord {
+        TokenRecord {
+            account: AccountId(account),
+            region: Region::new(region).unwrap(),
+            token: ClientToken::new(token).unwrap(),
+            job_id: JobId(job),
+            trail_name: TrailName::new("trail-name").unwrap(),
+            recorded_at: Timestamp(10),
+        }
+    }
+
+    #[test]
+    fn keys_that_share_a_hash_are_told_apart() {
+        // Force every key into one chain with one tag: only the key comparison tells them apart.
+        let mut cache: TokenCache<4> = TokenCache::new();
+        let records = [
+            record(1, "cn-hangzhou", "tok", 1),
+            record(2, "cn-hangzhou", "tok", 2),
+            record(1, "cn-shanghai", "tok", 3),
+            record(1, "cn-hangzhou", "TOK", 4),
+        ];
+        for r in &records {
+            cache.record(7, r.clone(), 100);
+        }
+        for r in &records {
+            let found = cache.live(7, r.account, &r.region, &r.token, Timestamp(20), 100);
+            assert_eq!(found.map(|found| found.job_id), Some(r.job_id));
+        }
+        let missing = ClientToken::new("other").unwrap();
+        let region = Region::new("cn-hangzhou").unwrap();
+        assert!(
+            cache
+                .live(7, AccountId(1), &region, &missing, Timestamp(20), 100)
+                .is_none()
+        );
+        assert_eq!(cache.check(5, Timestamp(20), None), Ok(()));
+    }
+}

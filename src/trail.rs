@@ -230,3 +230,46 @@ impl<const N: usize> TrailTable<N> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
+mod tests {
+    use super::*;
+
+    fn trail(account: u64, name: &str) -> Trail {
+        Trail {
+            account: AccountId(account),
+            region: Region::new("cn-hangzhou").unwrap(),
+            name: TrailName::new(name).unwrap(),
+            kind: TrailKind::SingleAccount,
+            delivers_to_sls: true,
+            logging_since: None,
+        }
+    }
+
+    #[test]
+    fn keys_that_share_a_hash_are_told_apart() {
+        // Hashes are 64-bit and tags 32-bit, so real collisions are rare: force them.
+        let mut table: TrailTable<4> = TrailTable::new();
+        let (a, b, c) = (
+            trail(1, "trail-aaa"),
+            trail(1, "trail-bbb"),
+            trail(2, "trail-aaa"),
+        );
+        let slot_a = table.insert(7, a.clone()).unwrap();
+        let slot_b = table.insert(7, b.clone()).unwrap();
+        let slot_c = table.insert(7, c.clone()).unwrap();
+        for (t, slot) in [(&a, slot_a), (&b, slot_b), (&c, slot_c)] {
+            assert_eq!(table.find(7, t.account, &t.region, &t.name), Some(slot));
+        }
+        let other = Region::new("cn-shanghai").unwrap();
+        assert_eq!(
+            table.find(7, AccountId(1), &other, &a.name),
+            None,
+            "other region"
+        );
+        assert_eq!(table.count_in_region(AccountId(1), &a.region), 2);
+        assert!(table.check(5, |_| 7).is_ok());
+        assert!(table.insert(7, a).is_err(), "the key is taken");
+    }
+}

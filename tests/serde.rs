@@ -1346,3 +1346,36 @@ fn snapshots_naming_a_field_twice_are_refused() {
         assert!(err.contains("duplicate field"), "{key}: {err}");
     }
 }
+
+#[test]
+fn snapshots_larger_than_the_capacities_say_so() {
+    // busy() fills a JobScheduler<8, 8, 8>; a smaller one cannot hold its tables.
+    let text = json(&busy());
+    let s = busy();
+    let stats = s.stats();
+    assert!(
+        stats.trails > 1 && stats.jobs > 1 && stats.tokens > 1,
+        "{stats:?}"
+    );
+    let err = serde_json::from_str::<JobScheduler<1, 8, 8>>(&text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("capacity of 1") && err.contains("trails"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<JobScheduler<8, 1, 8>>(&text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("capacity of 1") && err.contains("jobs"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<JobScheduler<8, 8, 1>>(&text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("capacity of 1") && err.contains("token records"),
+        "{err}"
+    );
+}
