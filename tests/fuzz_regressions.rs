@@ -15,12 +15,15 @@
 //! operations out as a test below instead: `cargo fuzz fmt ops <file>` prints them).
 
 mod model;
+#[path = "../fuzz/checks/parse.rs"]
+mod parse;
+
+use parse::parse_checks;
 
 use std::path::{Path, PathBuf};
 
 use trail_backfill::{
-    AccountId, ClientToken, Config, Error, JobScheduler, Parameter, Region, Timestamp, TrailKind,
-    TrailName, TrailSpec,
+    AccountId, Config, JobScheduler, Region, Timestamp, TrailKind, TrailName, TrailSpec,
 };
 
 /// The `snapshot` target's scheduler.
@@ -146,57 +149,6 @@ fn snapshot_regressions() {
         let data = std::fs::read(&path).expect("readable");
         snapshot_checks(&data, &path.display().to_string());
     }
-}
-
-/// The `parse` target's checks.
-fn parse_checks(data: &[u8]) {
-    if let Some(bytes) = data.get(..8) {
-        let t = Timestamp(u64::from_le_bytes(bytes.try_into().expect("8 bytes")));
-        assert_eq!(t.to_string(), model::format_timestamp(t));
-    }
-    let Ok(s) = std::str::from_utf8(data) else {
-        return;
-    };
-    let quoted = serde_json::to_string(s).expect("serializes");
-
-    let region = Region::new(s);
-    match &region {
-        Ok(r) => assert_eq!(r.as_str(), s),
-        Err(e) => assert_eq!(*e, Error::InvalidParameterValue(Parameter::Region)),
-    }
-    assert_eq!(
-        region.is_ok(),
-        model::region_is_valid(s),
-        "Region::new({s:?})"
-    );
-    assert_eq!(serde_json::from_str::<Region>(&quoted).ok(), region.ok());
-
-    let name = TrailName::new(s);
-    match &name {
-        Ok(n) => assert_eq!(n.as_str(), s),
-        Err(e) => assert_eq!(*e, Error::InvalidTrailName),
-    }
-    assert_eq!(
-        name.is_ok(),
-        model::trail_name_is_valid(s),
-        "TrailName::new({s:?})"
-    );
-    assert_eq!(serde_json::from_str::<TrailName>(&quoted).ok(), name.ok());
-
-    let token = ClientToken::new(s);
-    match &token {
-        Ok(t) => assert_eq!(t.as_str(), s),
-        Err(e) => assert_eq!(*e, Error::InvalidParameterValue(Parameter::ClientToken)),
-    }
-    assert_eq!(
-        token.is_ok(),
-        model::client_token_is_valid(s),
-        "ClientToken::new({s:?})"
-    );
-    assert_eq!(
-        serde_json::from_str::<ClientToken>(&quoted).ok(),
-        token.ok()
-    );
 }
 
 #[test]
