@@ -85,5 +85,13 @@ fn name_of(command: &Command) -> &'static str {
         Command::StartJob { .. } => "StartJob",
         Command::CompleteJob { .. } => "CompleteJob",
         Command::DeleteJob { .. } => "DeleteJob",
+        Command::ClaimNext => "ClaimNext",
+        Command::ClaimJob { .. } => "ClaimJob",
+        Command::Heartbeat { .. } => "Heartbeat",
+        Command::ReportRegion { .. } => "ReportRegion",
+        Command::FinishJob { .. } => "FinishJob",
+        Command::StopJob { .. } => "StopJob",
+        Command::HandleTimeout => "HandleTimeout",
+        _ => "a command newer than this example",
     }
 }

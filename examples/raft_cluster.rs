@@ -956,6 +956,7 @@ pub fn describe(command: &Command) -> String {
             outcome,
         } => format!("CompleteJob {} job {} {:?}", account.0, job.0, outcome),
         Command::DeleteJob { account, job } => format!("DeleteJob {} job {}", account.0, job.0),
+        other => format!("{other:?}"),
     }
 }
 

@@ -6,14 +6,20 @@
 
 use crate::error::Error;
 use crate::ids::{AccountId, JobId, Region, TrailName};
-use crate::job::{CreateJob, Job, JobCreated, JobOutcome};
+use crate::job::{CreateJob, Job, JobCreated, JobOutcome, JobStatus};
+use crate::lease::{Lease, TimeoutReport};
 use crate::scheduler::{JobScheduler, Transition};
 use crate::time::Timestamp;
 use crate::trail::TrailSpec;
 
 /// One mutation of the scheduler, with the arguments of the matching method.
+///
+/// A serialized `Command` is a log entry (a Raft entry, a write-ahead log record): its variant
+/// index is a wire format, so new variants are only ever appended, and the enum is
+/// `#[non_exhaustive]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Command {
     /// [`JobScheduler::create_trail`].
     CreateTrail {
@@ -76,11 +82,55 @@ pub enum Command {
         /// The job.
         job: JobId,
     },
+    /// [`JobScheduler::claim_next`].
+    ClaimNext,
+    /// [`JobScheduler::claim_job`].
+    ClaimJob {
+        /// The job's account.
+        account: AccountId,
+        /// The job.
+        job: JobId,
+    },
+    /// [`JobScheduler::heartbeat`].
+    Heartbeat {
+        /// The worker's lease.
+        lease: Lease,
+        /// Events delivered so far.
+        delivered: u64,
+    },
+    /// [`JobScheduler::report_region`].
+    ReportRegion {
+        /// The worker's lease.
+        lease: Lease,
+        /// The region reported.
+        region: Region,
+        /// Its status there.
+        status: JobStatus,
+    },
+    /// [`JobScheduler::finish_job`].
+    FinishJob {
+        /// The worker's lease.
+        lease: Lease,
+        /// How the job ended.
+        outcome: JobOutcome,
+    },
+    /// [`JobScheduler::stop_job`].
+    StopJob {
+        /// The caller.
+        account: AccountId,
+        /// The job.
+        job: JobId,
+    },
+    /// [`JobScheduler::handle_timeout`]: a replicated host proposes it at
+    /// [`JobScheduler::poll_timeout`], so that every replica applies the same time-driven
+    /// changes at the same point of the log.
+    HandleTimeout,
 }
 
 /// The `Ok` value of the method a [`Command`] ran.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Effect {
     /// The trail was created.
     TrailCreated,
@@ -98,6 +148,18 @@ pub enum Effect {
     JobCompleted(Transition),
     /// The job was deleted; here it is.
     JobDeleted(Job),
+    /// A job was claimed (`None`: nothing to claim, from [`Command::ClaimNext`]).
+    JobClaimed(Option<Lease>),
+    /// The lease was extended until this time.
+    LeaseExtended(Timestamp),
+    /// The region's status was set, or already was as far.
+    RegionReported(Transition),
+    /// The job finished through its lease, or already had.
+    JobFinished(Transition),
+    /// The job was stopped, or had already finished.
+    JobStopped(Transition),
+    /// What `handle_timeout` did.
+    TimeoutsHandled(TimeoutReport),
 }
 
 impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
@@ -163,6 +225,27 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             Command::DeleteJob { account, job } => {
                 self.delete_job(*account, *job).map(Effect::JobDeleted)
             }
+            Command::ClaimNext => Ok(Effect::JobClaimed(self.claim_next(now))),
+            Command::ClaimJob { account, job } => self
+                .claim_job(*account, *job, now)
+                .map(|lease| Effect::JobClaimed(Some(lease))),
+            Command::Heartbeat { lease, delivered } => self
+                .heartbeat(lease, *delivered, now)
+                .map(Effect::LeaseExtended),
+            Command::ReportRegion {
+                lease,
+                region,
+                status,
+            } => self
+                .report_region(lease, region, *status, now)
+                .map(Effect::RegionReported),
+            Command::FinishJob { lease, outcome } => self
+                .finish_job(lease, *outcome, now)
+                .map(Effect::JobFinished),
+            Command::StopJob { account, job } => {
+                self.stop_job(*account, *job, now).map(Effect::JobStopped)
+            }
+            Command::HandleTimeout => Ok(Effect::TimeoutsHandled(self.handle_timeout(now))),
         }
     }
 }

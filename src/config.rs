@@ -36,11 +36,33 @@ pub struct Config {
     /// only the tables' internal layout; as part of the config it is written into snapshots,
     /// so keep snapshots as private as the seed.
     pub hash_seed: u64,
+    /// How long a worker's lease lasts from its claim or its latest heartbeat, in seconds
+    /// (never past the job's deadline). 0 acts as 1. Default 300.
+    #[cfg_attr(feature = "serde", serde(default = "defaults::lease_secs"))]
+    pub lease_secs: u64,
+    /// How many leases a job may be granted: when the lease of the last attempt runs out, the
+    /// job fails with `FailureReason::LeaseExpired`. 0 acts as 1, and values above `u32::MAX`
+    /// as `u32::MAX`. Default 3.
+    #[cfg_attr(feature = "serde", serde(default = "defaults::max_attempts"))]
+    pub max_attempts: u64,
+    /// The wait before the first retry after a lease ran out, in seconds; it doubles with each
+    /// attempt (`retry_backoff_secs * 2^(attempt - 1)`), up to `max_backoff_secs`. Default 60.
+    #[cfg_attr(feature = "serde", serde(default = "defaults::retry_backoff_secs"))]
+    pub retry_backoff_secs: u64,
+    /// The longest wait before a retry, in seconds. Default 3 600.
+    #[cfg_attr(feature = "serde", serde(default = "defaults::max_backoff_secs"))]
+    pub max_backoff_secs: u64,
+    /// How long a job may stay active, in seconds: at `created_at + max_job_secs` (its
+    /// deadline) `handle_timeout` fails it with `FailureReason::DeadlineExceeded`. Default one
+    /// day (86 400).
+    #[cfg_attr(feature = "serde", serde(default = "defaults::max_job_secs"))]
+    pub max_job_secs: u64,
 }
 
 impl Config {
     /// The defaults: tokens live one day, 90 days of retention, 300 s of grace, 5 trails per
-    /// account and region, ids from 1, and a fixed public hash seed (replace it).
+    /// account and region, ids from 1, a fixed public hash seed (replace it); leases of 300 s,
+    /// 3 attempts, retries after 60 s doubling up to an hour, and a one-day deadline per job.
     pub const DEFAULT: Config = Config {
         token_ttl_secs: 86_400,
         retention_secs: 7_776_000,
@@ -48,7 +70,54 @@ impl Config {
         max_trails_per_account: 5,
         first_job_id: 1,
         hash_seed: 0x7261_696c_6261_636b,
+        lease_secs: 300,
+        max_attempts: 3,
+        retry_backoff_secs: 60,
+        max_backoff_secs: 3_600,
+        max_job_secs: 86_400,
     };
+
+    /// The lease length in force: [`lease_secs`](Self::lease_secs), with 0 acting as 1.
+    pub const fn effective_lease_secs(&self) -> u64 {
+        if self.lease_secs == 0 {
+            1
+        } else {
+            self.lease_secs
+        }
+    }
+
+    /// The attempt limit in force: [`max_attempts`](Self::max_attempts) within `1..=u32::MAX`.
+    pub const fn effective_max_attempts(&self) -> u32 {
+        if self.max_attempts == 0 {
+            1
+        } else if self.max_attempts > u32::MAX as u64 {
+            u32::MAX
+        } else {
+            self.max_attempts as u32
+        }
+    }
+}
+
+/// The worker settings that a version-1 snapshot's config lacks: `Config::DEFAULT`'s.
+#[cfg(feature = "serde")]
+mod defaults {
+    use super::Config;
+
+    pub(super) fn lease_secs() -> u64 {
+        Config::DEFAULT.lease_secs
+    }
+    pub(super) fn max_attempts() -> u64 {
+        Config::DEFAULT.max_attempts
+    }
+    pub(super) fn retry_backoff_secs() -> u64 {
+        Config::DEFAULT.retry_backoff_secs
+    }
+    pub(super) fn max_backoff_secs() -> u64 {
+        Config::DEFAULT.max_backoff_secs
+    }
+    pub(super) fn max_job_secs() -> u64 {
+        Config::DEFAULT.max_job_secs
+    }
 }
 
 impl Default for Config {

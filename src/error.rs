@@ -7,10 +7,12 @@ use core::fmt;
 
 use crate::ids::JobId;
 use crate::job::JobStatus;
+use crate::time::Timestamp;
 
 /// The request parameter that an [`Error::InvalidParameterValue`] names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Parameter {
     /// `RegionId`: 1 to 32 characters `a-z`, `0-9`, `-`.
     Region,
@@ -40,6 +42,7 @@ impl Parameter {
 /// to Simple Log Service; and it must be logging, or there would be nothing to re-deliver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Ineligibility {
     /// The trail is a multi-account (organization) trail.
     OrganizationTrail,
@@ -52,11 +55,14 @@ pub enum Ineligibility {
 /// The fixed-capacity table that a [`Error::CapacityExhausted`] names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Table {
     /// The trail table (`TRAILS` entries).
     Trails,
     /// The job table (`JOBS` entries), or the job id space.
     Jobs,
+    /// The catalogue of regions that workers reported ([`MAX_REGIONS`](crate::MAX_REGIONS)).
+    Regions,
 }
 
 /// Every error the scheduler returns. A call that returns one changes nothing.
@@ -105,6 +111,15 @@ pub enum Error {
     JobNotFinished,
     /// A fixed-capacity table is full (or job ids are exhausted): try again later.
     CapacityExhausted(Table),
+    /// The worker's lease is no longer held: the job finished, its lease ran out and
+    /// `handle_timeout` ended it, or another attempt holds it now. The worker must stop.
+    LeaseLost,
+    /// The job cannot be claimed yet (or any more).
+    JobNotClaimable {
+        /// Until when: the end of its current lease, the end of its retry backoff, or its
+        /// deadline (which has passed).
+        until: Timestamp,
+    },
 }
 
 impl Error {
@@ -123,6 +138,8 @@ impl Error {
             Error::InvalidJobStatus { .. } => "InvalidDeliveryHistoryJobStatus",
             Error::JobNotFinished => "DeliveryHistoryJobNotFinished",
             Error::CapacityExhausted(_) => "ServiceUnavailable",
+            Error::LeaseLost => "DeliveryHistoryJobLeaseLost",
+            Error::JobNotClaimable { .. } => "DeliveryHistoryJobNotClaimable",
         }
     }
 
@@ -138,7 +155,9 @@ impl Error {
             Error::TrailNotFound | Error::JobNotFound => 404,
             Error::JobAlreadyRunning { .. }
             | Error::InvalidJobStatus { .. }
-            | Error::JobNotFinished => 409,
+            | Error::JobNotFinished
+            | Error::LeaseLost
+            | Error::JobNotClaimable { .. } => 409,
             Error::CapacityExhausted(_) => 503,
         }
     }
@@ -188,6 +207,13 @@ impl fmt::Display for Error {
             Error::CapacityExhausted(_) => {
                 f.write_str("The service is unavailable. Please try again later.")
             }
+            Error::LeaseLost => f.write_str(
+                "The lease on the delivery history job is no longer held by this worker.",
+            ),
+            Error::JobNotClaimable { until } => write!(
+                f,
+                "The delivery history job cannot be claimed (until {until})."
+            ),
         }
     }
 }

@@ -30,6 +30,12 @@ pub enum Index {
     Accounts,
     /// The token records and their hash index.
     Tokens,
+    /// The queue of claimable jobs by `(not_before, id)`, and the count of leased jobs.
+    ClaimQueue,
+    /// The queue of active jobs by due time (lease end or deadline).
+    DueQueue,
+    /// The region catalogue and the jobs' region statuses over it.
+    Regions,
 }
 
 /// A broken invariant (SPEC section 6), with what it concerns.
@@ -97,6 +103,34 @@ pub enum InvariantViolation {
         /// The job.
         job: JobId,
     },
+    /// Invariant 7: a job's `window_end` is before its `window_start`.
+    WindowEndsBeforeStart {
+        /// The job.
+        job: JobId,
+    },
+    /// Invariant 8: a job is leased while finished, or with attempt 0, or its lease ends
+    /// after its deadline.
+    InvalidLease {
+        /// The job.
+        job: JobId,
+    },
+    /// Invariant 8: a job's `attempt` exceeds `max(max_attempts, 1)`.
+    TooManyAttempts {
+        /// The job.
+        job: JobId,
+    },
+    /// Invariant 8: a `Failed` job without a failure reason, or another job with one.
+    FailureReasonMismatch {
+        /// The job.
+        job: JobId,
+    },
+    /// Invariant 8: a finished job has a region still initializing or delivering.
+    UnfinishedRegion {
+        /// The job.
+        job: JobId,
+    },
+    /// Invariant 8: more than `MAX_REGIONS` distinct regions are known.
+    TooManyRegions,
 }
 
 impl fmt::Display for InvariantViolation {
@@ -147,6 +181,26 @@ impl fmt::Display for InvariantViolation {
             }
             InvariantViolation::CreatedOutOfOrder { job } => {
                 write!(f, "job {job} was created before a job with a smaller id")
+            }
+            InvariantViolation::WindowEndsBeforeStart { job } => {
+                write!(f, "job {job} has window_end before window_start")
+            }
+            InvariantViolation::InvalidLease { job } => write!(
+                f,
+                "job {job} is leased while finished, with attempt 0, or past its deadline"
+            ),
+            InvariantViolation::TooManyAttempts { job } => {
+                write!(f, "job {job} has more attempts than max_attempts")
+            }
+            InvariantViolation::FailureReasonMismatch { job } => write!(
+                f,
+                "job {job} has a failure reason without being failed, or is failed without one"
+            ),
+            InvariantViolation::UnfinishedRegion { job } => {
+                write!(f, "job {job} has finished but a region of it has not")
+            }
+            InvariantViolation::TooManyRegions => {
+                f.write_str("more regions are known than MAX_REGIONS")
             }
         }
     }
@@ -257,8 +311,10 @@ mod tests {
         // A finished job turned active behind the indexes' back.
         let reactivated = violation(|s| {
             let slot = s.jobs.slot_of(JobId(1)).unwrap();
-            s.jobs
-                .set_status(slot, JobStatus::Delivering, Timestamp(30));
+            s.jobs.update(slot, |job, _| {
+                job.status = JobStatus::Delivering;
+                job.updated_at = Timestamp(30);
+            });
         });
         assert_eq!(
             reactivated,
@@ -267,8 +323,10 @@ mod tests {
         // A job updated after the clock.
         let late = violation(|s| {
             let slot = s.jobs.slot_of(JobId(2)).unwrap();
-            s.jobs
-                .set_status(slot, JobStatus::Delivering, Timestamp(31));
+            s.jobs.update(slot, |job, _| {
+                job.status = JobStatus::Delivering;
+                job.updated_at = Timestamp(31);
+            });
         });
         assert_eq!(late, InvariantViolation::TimeAfterClock);
         // A trail renamed in place: its key no longer matches its place in the order.

@@ -6,6 +6,7 @@ use core::fmt;
 
 use crate::ids::{AccountId, ClientToken, JobId, Region, TrailName};
 use crate::job_table::JobTable;
+use crate::lease::FailureReason;
 use crate::listed::Listed;
 use crate::time::Timestamp;
 
@@ -109,12 +110,28 @@ pub struct Job {
     /// `max(window_start, logging_since + grace_secs)` with the trail's `logging_since` at
     /// creation.
     pub window_end: Timestamp,
+    /// How many leases it was granted (0 before its first claim).
+    pub attempt: u32,
+    /// When its lease ends, while a worker holds one (`None` when not leased).
+    pub lease_expires_at: Option<Timestamp>,
+    /// From when it may be claimed: its creation at first, the end of a retry backoff after a
+    /// lease ran out.
+    pub not_before: Timestamp,
+    /// Events delivered so far, as the worker's heartbeats reported (never decreases).
+    pub delivered: u64,
+    /// Why it failed: `Some` exactly when its status is `Failed`.
+    pub failure: Option<FailureReason>,
 }
 
 impl Job {
     /// Whether the job is active (initializing or delivering).
     pub const fn is_active(&self) -> bool {
         self.status.is_active()
+    }
+
+    /// Whether a worker holds a lease on it.
+    pub const fn is_leased(&self) -> bool {
+        self.lease_expires_at.is_some()
     }
 }
 

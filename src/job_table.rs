@@ -12,19 +12,34 @@
 //! - `accounts`: one record per account that has jobs: its active job (the one-active-job
 //!   rule is an O(1) check) and both ends of its own id-ordered list of jobs
 //!   (`ListDeliveryHistoryJobs` walks only the caller's jobs, newest first).
+//! - `claimable`: a [`MinTree`] over the active jobs that no worker holds, by `(not_before,
+//!   id)`: `claim_next` takes its smallest entry whose deadline has not passed.
+//! - `due`: a [`MinTree`] over the active jobs by `(due time, id)`, the due time being the
+//!   lease's end while leased and the deadline otherwise: `poll_timeout` is its minimum and
+//!   `handle_timeout` pops it.
+//!
+//! Every change to a stored job goes through [`JobTable::update`], which brings each index up
+//! to date from the job itself, so no transition can forget one.
 
 use crate::hash_index::HashIndex;
 use crate::hashing::KeyHasher;
 use crate::ids::{AccountId, JobId};
 use crate::invariants::{Index, InvariantViolation};
-use crate::job::{Job, JobStatus};
-use crate::min_tree::{EMPTY, MinTree};
+use crate::job::Job;
+use crate::lease::deadline;
+use crate::min_tree::{EMPTY, MinTree, TreeKey};
+use crate::regions::RegionStatuses;
 use crate::slab::{ListSlab, NONE};
 use crate::time::Timestamp;
+
+/// A key of the claim and due queues: `(time, job id)`.
+type TimeKey = (u64, u64);
 
 #[derive(Debug, Clone)]
 struct JobEntry {
     job: Job,
+    /// Its statuses per region, over the scheduler's region catalogue.
+    regions: RegionStatuses,
     /// The same account's next older job (smaller id), or [`NONE`].
     older: u32,
     /// The same account's next newer job (larger id), or [`NONE`].
@@ -47,16 +62,22 @@ struct AccountJobs {
 pub(crate) struct JobTable<const N: usize> {
     entries: ListSlab<JobEntry, N>,
     by_id: HashIndex<N>,
-    finished: MinTree<N>,
+    finished: MinTree<u64, N>,
     /// Accounts never outnumber jobs, so `N` records always suffice.
     accounts: ListSlab<AccountJobs, N>,
     by_account: HashIndex<N>,
     active: usize,
+    /// Active jobs that a worker holds.
+    leased: usize,
+    claimable: MinTree<TimeKey, N>,
+    due: MinTree<TimeKey, N>,
     hasher: KeyHasher,
+    /// The config's `max_job_secs`, which places deadlines in the due queue.
+    max_job_secs: u64,
 }
 
 impl<const N: usize> JobTable<N> {
-    pub(crate) const fn new(hasher: KeyHasher) -> Self {
+    pub(crate) const fn new(hasher: KeyHasher, max_job_secs: u64) -> Self {
         JobTable {
             entries: ListSlab::new(),
             by_id: HashIndex::new(),
@@ -64,25 +85,33 @@ impl<const N: usize> JobTable<N> {
             accounts: ListSlab::new(),
             by_account: HashIndex::new(),
             active: 0,
+            leased: 0,
+            claimable: MinTree::new(),
+            due: MinTree::new(),
             hasher,
+            max_job_secs,
         }
     }
 
     /// Empties the table in place and rekeys its hashes.
-    pub(crate) fn clear(&mut self, hasher: KeyHasher) {
+    pub(crate) fn clear(&mut self, hasher: KeyHasher, max_job_secs: u64) {
         self.entries.clear();
         self.by_id.clear();
         self.finished.clear();
         self.accounts.clear();
         self.by_account.clear();
         self.active = 0;
+        self.leased = 0;
+        self.claimable.clear();
+        self.due.clear();
         self.hasher = hasher;
+        self.max_job_secs = max_job_secs;
     }
 
-    /// Rebuilds the account index with another hash function (a snapshot's config may arrive
-    /// after its jobs).
+    /// Rebuilds the account index with another hash function, and the due queue with another
+    /// deadline (a snapshot's config may arrive after its jobs).
     #[cfg(feature = "serde")]
-    pub(crate) fn rekey(&mut self, hasher: KeyHasher) {
+    pub(crate) fn rekey(&mut self, hasher: KeyHasher, max_job_secs: u64) {
         self.hasher = hasher;
         self.by_account.clear();
         for slot in self.accounts.slots() {
@@ -90,6 +119,33 @@ impl<const N: usize> JobTable<N> {
                 self.by_account.insert(hasher.id(record.account.0), slot);
             }
         }
+        self.max_job_secs = max_job_secs;
+        // Every slot, vacant ones included (they stay out of the queues): N < u32::MAX.
+        for slot in 0..u32::try_from(N).unwrap_or(u32::MAX) {
+            self.index_timers(slot);
+        }
+    }
+
+    /// The job's place in the claim queue and in the due queue (`EMPTY` when not in one).
+    fn timer_keys(&self, job: &Job) -> (TimeKey, TimeKey) {
+        if !job.is_active() {
+            return (TimeKey::EMPTY, TimeKey::EMPTY);
+        }
+        let deadline = deadline(job, self.max_job_secs);
+        match job.lease_expires_at {
+            Some(end) => (TimeKey::EMPTY, (end.min(deadline).0, job.id.0)),
+            None => ((job.not_before.0, job.id.0), (deadline.0, job.id.0)),
+        }
+    }
+
+    /// Puts the job at `slot` in its place in the claim and due queues.
+    fn index_timers(&mut self, slot: u32) {
+        let (claim, due) = match self.job_at(slot) {
+            Some(job) => self.timer_keys(job),
+            None => (TimeKey::EMPTY, TimeKey::EMPTY),
+        };
+        self.claimable.set(slot, claim);
+        self.due.set(slot, due);
     }
 
     /// The hash function of the account index (the scheduler checks it is its own).
@@ -109,9 +165,45 @@ impl<const N: usize> JobTable<N> {
         self.active
     }
 
+    pub(crate) fn leased_count(&self) -> usize {
+        self.leased
+    }
+
+    /// The slot of the claimable job with the smallest `(not_before, id)`: active, not leased,
+    /// `not_before <= now` and its deadline after `now`. Jobs past their deadline that
+    /// `handle_timeout` has not failed yet are stepped over, at O(log N) each.
+    pub(crate) fn next_claimable(&self, now: Timestamp) -> Option<u32> {
+        let before_deadline = |slot| {
+            self.job_at(slot)
+                .is_some_and(|job| deadline(job, self.max_job_secs) > now)
+        };
+        let (slot, (not_before, _)) = self.claimable.min_where(before_deadline)?;
+        (not_before <= now.0).then_some(slot)
+    }
+
+    /// The slot of the active job due first, and its due time (its lease's end while leased,
+    /// else its deadline).
+    pub(crate) fn next_due(&self) -> Option<(u32, Timestamp)> {
+        let (slot, (due, _)) = self.due.min()?;
+        Some((slot, Timestamp(due)))
+    }
+
+    /// The region statuses of the job at `slot`.
+    pub(crate) fn regions_at(&self, slot: u32) -> Option<&RegionStatuses> {
+        self.entries.get(slot).map(|entry| &entry.regions)
+    }
+
     /// Jobs in ascending id order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Job> + '_ {
         self.entries.iter().map(|entry| &entry.job)
+    }
+
+    /// Jobs in ascending id order, with their region statuses.
+    #[cfg(feature = "serde")]
+    pub(crate) fn iter_with_regions(&self) -> impl Iterator<Item = (&Job, &RegionStatuses)> + '_ {
+        self.entries
+            .iter()
+            .map(|entry| (&entry.job, &entry.regions))
     }
 
     pub(crate) fn job_at(&self, slot: u32) -> Option<&Job> {
@@ -174,13 +266,15 @@ impl<const N: usize> JobTable<N> {
             .then_some(slot)
     }
 
-    /// Stores `job`; hands it back when the table is full, its id is taken, or it is active
-    /// while its account already has an active job.
+    /// Stores `job` with its region statuses; hands it back when the table is full, its id is
+    /// taken, or it is active while its account already has an active job.
     ///
     /// Jobs are kept in id order. Creation always brings the largest id, so it appends in
     /// O(1); a restored snapshot in canonical order does too, and any other order still
     /// loads, only more slowly.
-    pub(crate) fn insert(&mut self, job: Job) -> Result<u32, Job> {
+    // Handing the value back when full is heapless's convention; boxing would allocate.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn insert(&mut self, job: Job, regions: RegionStatuses) -> Result<u32, Job> {
         if self.is_full() {
             return Err(job);
         }
@@ -229,9 +323,10 @@ impl<const N: usize> JobTable<N> {
                 slot
             }
         };
-        let (id, is_active) = (job.id, job.is_active());
+        let (id, is_active, is_leased) = (job.id, job.is_active(), job.is_leased());
         let entry = JobEntry {
             job,
+            regions,
             older: account_older,
             newer: account_newer,
         };
@@ -263,6 +358,10 @@ impl<const N: usize> JobTable<N> {
         } else {
             self.finished.set(slot, id.0);
         }
+        if is_leased {
+            self.leased = self.leased.saturating_add(1);
+        }
+        self.index_timers(slot);
         Ok(slot)
     }
 
@@ -297,6 +396,9 @@ impl<const N: usize> JobTable<N> {
         let entry = self.entries.get(slot)?;
         let (id, account, older, newer) =
             (entry.job.id, entry.job.account, entry.older, entry.newer);
+        if entry.job.is_leased() {
+            self.leased = self.leased.saturating_sub(1);
+        }
         if let Some(entry) = self.entries.get_mut(older) {
             entry.newer = newer;
         }
@@ -327,20 +429,33 @@ impl<const N: usize> JobTable<N> {
         }
         self.by_id.remove(id.0, slot);
         self.finished.set(slot, EMPTY);
+        self.claimable.set(slot, TimeKey::EMPTY);
+        self.due.set(slot, TimeKey::EMPTY);
         self.entries.remove(slot).map(|entry| entry.job)
     }
 
-    /// Moves the job at `slot` to `status` at `now`; a job that finishes frees its account's
-    /// active slot and becomes a candidate for eviction.
-    pub(crate) fn set_status(&mut self, slot: u32, status: JobStatus, now: Timestamp) {
-        let Some(entry) = self.entries.get_mut(slot) else {
-            return;
-        };
-        let was_active = entry.job.is_active();
-        entry.job.status = status;
-        entry.job.updated_at = now;
+    /// Changes the job at `slot` (and its region statuses) with `change`, then brings every
+    /// index up to date from the job itself: a job that finished frees its account's active
+    /// slot and becomes a candidate for eviction; the lease count and the claim and due queues
+    /// follow its lease, `not_before` and status. A finished job never becomes active again:
+    /// callers only move jobs forward.
+    pub(crate) fn update<R>(
+        &mut self,
+        slot: u32,
+        change: impl FnOnce(&mut Job, &mut RegionStatuses) -> R,
+    ) -> Option<R> {
+        let entry = self.entries.get_mut(slot)?;
+        let (was_active, was_leased) = (entry.job.is_active(), entry.job.is_leased());
+        let answer = change(&mut entry.job, &mut entry.regions);
+        let (is_active, is_leased) = (entry.job.is_active(), entry.job.is_leased());
         let (id, account) = (entry.job.id, entry.job.account);
-        if was_active && !status.is_active() {
+        match (was_leased, is_leased) {
+            (false, true) => self.leased = self.leased.saturating_add(1),
+            (true, false) => self.leased = self.leased.saturating_sub(1),
+            _ => {}
+        }
+        self.index_timers(slot);
+        if was_active && !is_active {
             self.active = self.active.saturating_sub(1);
             self.finished.set(slot, id.0);
             if let Some(account_slot) = self.account_slot(account)
@@ -349,17 +464,21 @@ impl<const N: usize> JobTable<N> {
                 record.active = NONE;
             }
         }
+        Some(answer)
     }
 
-    /// Invariants 1, 2, 5, 6 and 7 for jobs.
+    /// Invariants 1, 2, 5, 6, 7 and 8 for jobs (`max_attempts` is the limit in force, and
+    /// `regions_known` the size of the region catalogue).
     pub(crate) fn check(
         &self,
         next_id: u64,
         clock: Timestamp,
         grace_secs: u64,
+        max_attempts: u32,
+        regions_known: usize,
     ) -> Result<(), InvariantViolation> {
         let mut previous: Option<&Job> = None;
-        let mut active = 0usize;
+        let (mut active, mut leased) = (0usize, 0usize);
         for slot in self.entries.slots() {
             let Some(job) = self.job_at(slot) else {
                 return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
@@ -386,6 +505,13 @@ impl<const N: usize> JobTable<N> {
             }
             if job.created_at > job.updated_at {
                 return Err(InvariantViolation::UpdatedBeforeCreation { job: id });
+            }
+            if job.window_start > job.window_end {
+                return Err(InvariantViolation::WindowEndsBeforeStart { job: id });
+            }
+            self.check_worker_fields(slot, job, max_attempts, regions_known)?;
+            if job.is_leased() {
+                leased = leased.saturating_add(1);
             }
             if self.slot_of(id) != Some(slot) {
                 return Err(InvariantViolation::IndexMismatch(Index::JobIds));
@@ -417,7 +543,54 @@ impl<const N: usize> JobTable<N> {
         if active != self.active {
             return Err(InvariantViolation::IndexMismatch(Index::ActiveJobs));
         }
+        if leased != self.leased
+            || !self.claimable.is_consistent()
+            || self.claimable.count_set() != active.saturating_sub(leased)
+        {
+            return Err(InvariantViolation::IndexMismatch(Index::ClaimQueue));
+        }
+        if !self.due.is_consistent() || self.due.count_set() != active {
+            return Err(InvariantViolation::IndexMismatch(Index::DueQueue));
+        }
         self.check_accounts()
+    }
+
+    /// Invariant 8 for one job: its lease, attempts, failure reason and regions, and its place
+    /// in the claim and due queues.
+    fn check_worker_fields(
+        &self,
+        slot: u32,
+        job: &Job,
+        max_attempts: u32,
+        regions_known: usize,
+    ) -> Result<(), InvariantViolation> {
+        let id = job.id;
+        if let Some(end) = job.lease_expires_at
+            && (!job.is_active() || job.attempt == 0 || end > deadline(job, self.max_job_secs))
+        {
+            return Err(InvariantViolation::InvalidLease { job: id });
+        }
+        if job.attempt > max_attempts {
+            return Err(InvariantViolation::TooManyAttempts { job: id });
+        }
+        if job.failure.is_some() != (job.status == crate::job::JobStatus::Failed) {
+            return Err(InvariantViolation::FailureReasonMismatch { job: id });
+        }
+        let regions = self.regions_at(slot).copied().unwrap_or_default();
+        if !regions.within(regions_known) {
+            return Err(InvariantViolation::IndexMismatch(Index::Regions));
+        }
+        if !job.is_active() && regions.has_unfinished() {
+            return Err(InvariantViolation::UnfinishedRegion { job: id });
+        }
+        let (claim, due) = self.timer_keys(job);
+        if self.claimable.get(slot) != claim {
+            return Err(InvariantViolation::IndexMismatch(Index::ClaimQueue));
+        }
+        if self.due.get(slot) != due {
+            return Err(InvariantViolation::IndexMismatch(Index::DueQueue));
+        }
+        Ok(())
     }
 
     /// Every account record lists exactly its account's jobs in id order, with at most one
@@ -476,6 +649,8 @@ mod tests {
     use super::*;
     use crate::ids::{Region, TrailName};
 
+    use crate::job::JobStatus;
+
     fn job(id: u64, account: u64, status: JobStatus) -> Job {
         Job {
             id: JobId(id),
@@ -487,21 +662,28 @@ mod tests {
             updated_at: Timestamp(id),
             window_start: Timestamp(0),
             window_end: Timestamp(id),
+            attempt: 0,
+            lease_expires_at: None,
+            not_before: Timestamp(id),
+            delivered: 0,
+            failure: (status == JobStatus::Failed).then_some(crate::lease::FailureReason::Reported),
         }
     }
 
     /// Account 1: jobs 1 (completed), 3 (completed), 4 (active); account 2: job 2 (failed).
     fn table() -> JobTable<8> {
-        let mut table = JobTable::new(KeyHasher::new(5));
+        let mut table = JobTable::new(KeyHasher::new(5), 86_400);
         for (id, account, status) in [
             (1, 1, JobStatus::Completed),
             (2, 2, JobStatus::Failed),
             (3, 1, JobStatus::Completed),
             (4, 1, JobStatus::Delivering),
         ] {
-            table.insert(job(id, account, status)).unwrap();
+            table
+                .insert(job(id, account, status), RegionStatuses::NONE)
+                .unwrap();
         }
-        table.check(5, Timestamp(10), 0).unwrap();
+        table.check(5, Timestamp(10), 0, 3, 0).unwrap();
         table
     }
 
@@ -521,7 +703,7 @@ mod tests {
         let mut table = table();
         assert_eq!(
             table
-                .insert(job(5, 1, JobStatus::Initializing))
+                .insert(job(5, 1, JobStatus::Initializing), RegionStatuses::NONE)
                 .unwrap_err()
                 .id,
             JobId(5)

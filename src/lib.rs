@@ -122,8 +122,10 @@ mod ids;
 mod invariants;
 mod job;
 mod job_table;
+mod lease;
 mod listed;
 mod min_tree;
+mod regions;
 mod scheduler;
 mod shard;
 mod slab;
@@ -132,6 +134,7 @@ mod snapshot;
 mod time;
 mod token;
 mod trail;
+mod worker;
 
 pub use command::{Command, Effect};
 pub use config::Config;
@@ -139,6 +142,8 @@ pub use error::{Error, Ineligibility, Parameter, Table};
 pub use ids::{AccountId, ClientToken, JobId, Region, TrailName};
 pub use invariants::{Index, InvariantViolation};
 pub use job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
+pub use lease::{FailureReason, Lease, TimeoutReport};
+pub use regions::MAX_REGIONS;
 pub use scheduler::{JobScheduler, Stats, Transition};
 pub use shard::shard_for;
 #[cfg(feature = "serde")]

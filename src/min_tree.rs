@@ -1,4 +1,4 @@
-//! [`MinTree`]: the smallest value over `N` slots, found in O(1), kept in O(log N) per update.
+//! [`MinTree`]: the smallest key over `N` slots, found in O(1), kept in O(log N) per update.
 //!
 //! The job table runs full on purpose and evicts the finished job with the smallest id, which
 //! may sit anywhere (long-running jobs keep old ids alive between finished ones). A tournament
@@ -14,27 +14,44 @@
 
 use crate::slab::{NONE, position};
 
-/// The value of an empty leaf: larger than every value stored.
+/// The value of an empty leaf of a `u64` tree: larger than every value stored.
 pub(crate) const EMPTY: u64 = u64::MAX;
+
+/// A key a [`MinTree`] orders by, with a value for "empty" that is larger than every key
+/// stored.
+pub(crate) trait TreeKey: Copy + Ord {
+    /// The key of an empty leaf.
+    const EMPTY: Self;
+}
+
+impl TreeKey for u64 {
+    const EMPTY: Self = EMPTY;
+}
+
+/// Two words ordered as a pair: `(time, job id)` for the worker protocol's queues, where ties
+/// in time go to the smaller id.
+impl TreeKey for (u64, u64) {
+    const EMPTY: Self = (u64::MAX, u64::MAX);
+}
 
 /// The smallest value under a node, and the slot that holds it. Keeping the slot in every
 /// inner node makes [`MinTree::min`] O(1): no dependent walk down the tree, whose cache
 /// misses would chain one after another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Best {
-    value: u64,
+struct Best<K> {
+    value: K,
     slot: u32,
 }
 
-/// What an empty subtree holds (one canonical form, so that equal subtrees compare equal).
-const NO_BEST: Best = Best {
-    value: EMPTY,
-    slot: NONE,
-};
+impl<K: TreeKey> Best<K> {
+    /// What an empty subtree holds (one canonical form, so that equal subtrees compare equal).
+    const NONE: Best<K> = Best {
+        value: K::EMPTY,
+        slot: NONE,
+    };
 
-impl Best {
     /// The smaller of two; ties go left (they only happen between empty subtrees).
-    fn min(self, other: Best) -> Best {
+    fn min(self, other: Best<K>) -> Best<K> {
         if other.value < self.value {
             other
         } else {
@@ -47,43 +64,43 @@ impl Best {
 const ARITY: usize = 4;
 
 #[derive(Debug, Clone)]
-pub(crate) struct MinTree<const N: usize> {
+pub(crate) struct MinTree<K, const N: usize> {
     /// Slot `s`'s value (node `INNER + s`).
-    leaves: [u64; N],
+    leaves: [K; N],
     /// Inner node `i`'s best, for `i < INNER` (the rest unused).
-    inner: [Best; N],
+    inner: [Best<K>; N],
 }
 
-impl<const N: usize> MinTree<N> {
+impl<K: TreeKey, const N: usize> MinTree<K, N> {
     /// How many inner nodes the tree has: `ceil((N - 1) / 3)`, below `N`.
     const INNER: usize = N.saturating_sub(1).div_ceil(ARITY - 1);
 
     pub(crate) const fn new() -> Self {
         const { assert!(N > 0 && N < NONE as usize, "a tree needs 1..u32::MAX slots") }
         MinTree {
-            leaves: [EMPTY; N],
-            inner: [NO_BEST; N],
+            leaves: [K::EMPTY; N],
+            inner: [Best::NONE; N],
         }
     }
 
     pub(crate) fn clear(&mut self) {
-        self.leaves.fill(EMPTY);
-        self.inner.fill(NO_BEST);
+        self.leaves.fill(K::EMPTY);
+        self.inner.fill(Best::NONE);
     }
 
     /// The best at node `node` (inner or leaf).
-    fn node(&self, node: usize) -> Best {
+    fn node(&self, node: usize) -> Best<K> {
         match node.checked_sub(Self::INNER) {
             Some(leaf) => match (self.leaves.get(leaf), u32::try_from(leaf)) {
-                (Some(&value), Ok(slot)) if value != EMPTY => Best { value, slot },
-                _ => NO_BEST,
+                (Some(&value), Ok(slot)) if value != K::EMPTY => Best { value, slot },
+                _ => Best::NONE,
             },
-            None => self.inner.get(node).copied().unwrap_or(NO_BEST),
+            None => self.inner.get(node).copied().unwrap_or(Best::NONE),
         }
     }
 
     /// The best of inner node `node`'s children (a missing child counts as empty).
-    fn best_of_children(&self, node: usize) -> Best {
+    fn best_of_children(&self, node: usize) -> Best<K> {
         // node < INNER < N < u32::MAX, so these stay far below usize::MAX.
         let first = node.saturating_mul(ARITY).saturating_add(1);
         let a = self.node(first).min(self.node(first.saturating_add(1)));
@@ -94,12 +111,12 @@ impl<const N: usize> MinTree<N> {
     }
 
     /// Slot `slot`'s value.
-    pub(crate) fn get(&self, slot: u32) -> u64 {
-        self.leaves.get(position(slot)).copied().unwrap_or(EMPTY)
+    pub(crate) fn get(&self, slot: u32) -> K {
+        self.leaves.get(position(slot)).copied().unwrap_or(K::EMPTY)
     }
 
-    /// Sets slot `slot` to `value` ([`EMPTY`] to clear it) and repairs its ancestors.
-    pub(crate) fn set(&mut self, slot: u32, value: u64) {
+    /// Sets slot `slot` to `value` (`K::EMPTY` to clear it) and repairs its ancestors.
+    pub(crate) fn set(&mut self, slot: u32, value: K) {
         let slot = position(slot);
         let Some(leaf) = self.leaves.get_mut(slot) else {
             return;
@@ -120,14 +137,50 @@ impl<const N: usize> MinTree<N> {
     }
 
     /// The slot holding the smallest value and that value, or `None` when every slot is empty.
-    pub(crate) fn min(&self) -> Option<(u32, u64)> {
+    pub(crate) fn min(&self) -> Option<(u32, K)> {
         let best = self.node(0);
-        (best.value != EMPTY).then_some((best.slot, best.value))
+        (best.value != K::EMPTY).then_some((best.slot, best.value))
+    }
+
+    /// The slot holding the smallest value among the slots that `accept` takes, and that
+    /// value.
+    ///
+    /// A subtree is opened only when its own minimum is refused, so the cost is O(1) when the
+    /// minimum is accepted and grows by O(log N) for each refused slot whose value is below
+    /// the answer: cheap when refusals are rare (the claim queue refuses only jobs past their
+    /// deadline that `handle_timeout` has not failed yet).
+    pub(crate) fn min_where(&self, accept: impl Fn(u32) -> bool) -> Option<(u32, K)> {
+        let mut best = Best::NONE;
+        self.search(0, &accept, &mut best);
+        (best.value != K::EMPTY).then_some((best.slot, best.value))
+    }
+
+    /// Improves `best` with the smallest accepted value under `node`. The recursion is as
+    /// deep as the tree: at most 16 levels for `u32` slots.
+    fn search(&self, node: usize, accept: &impl Fn(u32) -> bool, best: &mut Best<K>) {
+        let here = self.node(node);
+        if here.value >= best.value {
+            return; // empty, or nothing here beats what was found
+        }
+        if accept(here.slot) {
+            *best = here;
+            return;
+        }
+        if node >= Self::INNER {
+            return; // a refused leaf
+        }
+        let first = node.saturating_mul(ARITY).saturating_add(1);
+        for child in first..first.saturating_add(ARITY) {
+            self.search(child, accept, best);
+        }
     }
 
     /// How many slots hold a value (for the invariant check).
     pub(crate) fn count_set(&self) -> usize {
-        self.leaves.iter().filter(|&&value| value != EMPTY).count()
+        self.leaves
+            .iter()
+            .filter(|&&value| value != K::EMPTY)
+            .count()
     }
 
     /// Whether every inner node is the best of its children (for the invariant check).
@@ -142,7 +195,7 @@ mod tests {
     use super::*;
 
     fn check_all_sizes<const N: usize>() {
-        let mut tree: MinTree<N> = MinTree::new();
+        let mut tree: MinTree<u64, N> = MinTree::new();
         assert_eq!(tree.min(), None);
         let slots = u32::try_from(N).unwrap_or(0);
         // Fill in a scrambled order with values that are not sorted by slot.
@@ -163,7 +216,7 @@ mod tests {
 
     #[test]
     fn notices_an_inner_node_out_of_step() {
-        let mut tree: MinTree<8> = MinTree::new();
+        let mut tree: MinTree<u64, 8> = MinTree::new();
         tree.set(3, 30);
         tree.set(6, 60);
         assert!(tree.is_consistent());
@@ -173,6 +226,24 @@ mod tests {
         }
         assert!(!tree.is_consistent());
         assert_eq!(tree.count_set(), 2);
+    }
+
+    #[test]
+    fn finds_the_smallest_accepted_value() {
+        let mut tree: MinTree<(u64, u64), 64> = MinTree::new();
+        assert_eq!(tree.min_where(|_| true), None);
+        for slot in 0..64u32 {
+            tree.set(slot, (u64::from(slot % 5), u64::from(63 - slot)));
+        }
+        // Unfiltered: time 0, the largest slot among them has the smallest id.
+        assert_eq!(tree.min_where(|_| true), Some((60, (0, 3))));
+        assert_eq!(tree.min_where(|_| true), tree.min());
+        // Refuse every slot at time 0 and the slot with (1, 2).
+        assert_eq!(
+            tree.min_where(|slot| slot % 5 != 0 && slot != 61),
+            Some((56, (1, 7)))
+        );
+        assert_eq!(tree.min_where(|_| false), None);
     }
 
     #[test]

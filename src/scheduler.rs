@@ -9,7 +9,9 @@ use crate::ids::{AccountId, JobId, Region, TrailName};
 use crate::invariants::{Index, InvariantViolation};
 use crate::job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
 use crate::job_table::JobTable;
+use crate::lease::FailureReason;
 use crate::listed::Listed;
+use crate::regions::{RegionCatalogue, RegionStatuses};
 use crate::time::Timestamp;
 use crate::token::{TokenCache, TokenRecord};
 use crate::trail::{Trail, TrailKind, TrailSpec, TrailTable};
@@ -27,6 +29,7 @@ pub enum Transition {
 /// Sizes and counters of a scheduler, for monitoring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Stats {
     /// Trails stored.
     pub trails: usize,
@@ -41,6 +44,9 @@ pub struct Stats {
     /// Token records evicted while still live, to make room for new ones (saturating). A
     /// non-zero value means the token cache is too small for the request rate and TTL.
     pub tokens_evicted_live: u64,
+    /// Active jobs that a worker holds a lease on.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub leased_jobs: usize,
 }
 
 /// The backfill-task state machine: trails, jobs and idempotency tokens in fixed-capacity
@@ -92,6 +98,8 @@ pub struct JobScheduler<const TRAILS: usize, const JOBS: usize, const TOKENS: us
     pub(crate) trails: TrailTable<TRAILS>,
     pub(crate) jobs: JobTable<JOBS>,
     pub(crate) tokens: TokenCache<TOKENS>,
+    /// Every region a worker reported, for good (the bits of the jobs' region statuses).
+    pub(crate) regions: RegionCatalogue,
 }
 
 /// Ids run up to `u64::MAX - 1`: `u64::MAX` is never assigned, so "next id" always fits.
@@ -138,8 +146,9 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             jobs_evicted: 0,
             tokens_evicted_live: 0,
             trails: TrailTable::new(),
-            jobs: JobTable::new(hasher),
+            jobs: JobTable::new(hasher, config.max_job_secs),
             tokens: TokenCache::new(),
+            regions: RegionCatalogue::new(),
         }
     }
 
@@ -153,8 +162,9 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         self.jobs_evicted = 0;
         self.tokens_evicted_live = 0;
         self.trails.clear();
-        self.jobs.clear(self.hasher);
+        self.jobs.clear(self.hasher, config.max_job_secs);
         self.tokens.clear();
+        self.regions.clear();
     }
 
     /// Gives the scheduler `config` and rebuilds the hash indexes for its `hash_seed`,
@@ -166,7 +176,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         self.hasher = hasher;
         self.trails
             .rekey(|trail| hasher.trail_key(trail.account, &trail.region, &trail.name));
-        self.jobs.rekey(hasher);
+        self.jobs.rekey(hasher, config.max_job_secs);
         self.tokens
             .rekey(|record| hasher.token_key(record.account, &record.region, &record.token));
     }
@@ -200,11 +210,12 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             tokens: self.tokens.len(),
             jobs_evicted: self.jobs_evicted,
             tokens_evicted_live: self.tokens_evicted_live,
+            leased_jobs: self.jobs.leased_count(),
         }
     }
 
     /// The call's time: `now`, or the clock if `now` is earlier.
-    fn time(&self, now: Timestamp) -> Timestamp {
+    pub(crate) fn time(&self, now: Timestamp) -> Timestamp {
         now.max(self.clock)
     }
 
@@ -517,6 +528,11 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             updated_at: now,
             window_start,
             window_end,
+            attempt: 0,
+            lease_expires_at: None,
+            not_before: now,
+            delivered: 0,
+            failure: None,
         };
         if let Some(slot) = evict {
             self.jobs.remove(slot);
@@ -525,7 +541,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         // Cannot fail: the checks above made room and found no active job for the account, and
         // the id is above every stored one. The error path stays rather than a panic.
         self.jobs
-            .insert(job)
+            .insert(job, RegionStatuses::NONE)
             .map_err(|_| Error::CapacityExhausted(Table::Jobs))?;
         self.next_job_id = id.saturating_add(1);
         if let Some((token, hash)) = token {
@@ -549,8 +565,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         })
     }
 
-    /// A worker starts delivering: `Initializing -> Delivering`, `updated_at = now`. Already
-    /// delivering: `Ok(Transition::Unchanged)`.
+    /// The host starts delivering a job itself (the direct path): `Initializing ->
+    /// Delivering`, `updated_at = now`. Already delivering: `Ok(Transition::Unchanged)`. It
+    /// never grants a lease: remote workers use [`claim_next`](Self::claim_next) or
+    /// [`claim_job`](Self::claim_job).
     ///
     /// # Errors
     ///
@@ -570,7 +588,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         let status = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?.status;
         match status {
             JobStatus::Initializing => {
-                self.jobs.set_status(slot, JobStatus::Delivering, now);
+                self.jobs.update(slot, |job, _| {
+                    job.status = JobStatus::Delivering;
+                    job.updated_at = now;
+                });
                 self.clock = now;
                 Ok(Transition::Changed)
             }
@@ -579,8 +600,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         }
     }
 
-    /// A worker reports the end of a job: active -> `Completed` or `Failed`,
-    /// `updated_at = now`, and the account may create its next job. Already finished with the
+    /// The host reports the end of a job (the direct path, or an operator overriding a
+    /// worker): active -> `Completed` or `Failed` (with [`FailureReason::Reported`]),
+    /// `updated_at = now`, its regions still initializing or delivering take that status, a
+    /// lease on it ends, and the account may create its next job. Already finished with the
     /// same outcome: `Ok(Transition::Unchanged)`, so at-least-once delivery of completions is
     /// safe.
     ///
@@ -607,8 +630,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         if !status.is_active() {
             return Err(Error::InvalidJobStatus { status });
         }
-        self.jobs.set_status(slot, outcome.status(), now);
-        self.clock = now;
+        self.end_job(slot, outcome.status(), FailureReason::Reported, now);
         Ok(Transition::Changed)
     }
 
@@ -678,8 +700,19 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         if self.jobs.hasher() != hasher || hasher != KeyHasher::new(self.config.hash_seed) {
             return Err(InvariantViolation::IndexMismatch(Index::Accounts));
         }
-        self.jobs
-            .check(self.next_job_id, self.clock, self.config.grace_secs)?;
+        if self.regions.len() > crate::regions::MAX_REGIONS {
+            return Err(InvariantViolation::TooManyRegions);
+        }
+        if !self.regions.is_consistent() {
+            return Err(InvariantViolation::IndexMismatch(Index::Regions));
+        }
+        self.jobs.check(
+            self.next_job_id,
+            self.clock,
+            self.config.grace_secs,
+            self.config.effective_max_attempts(),
+            self.regions.len(),
+        )?;
         let token_hash =
             |record: &TokenRecord| hasher.token_key(record.account, &record.region, &record.token);
         let verify: Option<&dyn Fn(&TokenRecord) -> u64> =
@@ -713,6 +746,15 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> PartialEq
             && self.trails.iter().eq(other.trails.iter())
             && self.jobs.iter().eq(other.jobs.iter())
             && self.tokens.iter().eq(other.tokens.iter())
+            && self.regions().eq(other.regions())
+            && self.jobs.iter().all(|job| {
+                let ours = self.job_regions(job.account, job.id);
+                let theirs = other.job_regions(job.account, job.id);
+                match (ours, theirs) {
+                    (Some(ours), Some(theirs)) => ours.eq(theirs),
+                    _ => false,
+                }
+            })
     }
 }
 
@@ -739,6 +781,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> core::fmt::Deb
             .field(
                 "tokens",
                 &Listed::new(self.tokens.len(), || self.tokens.iter()),
+            )
+            .field(
+                "regions",
+                &Listed::new(self.regions.len(), || self.regions()),
             )
             .finish()
     }

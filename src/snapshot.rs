@@ -2,10 +2,19 @@
 //! logical state, and loading one back, by value or in place.
 //!
 //! A snapshot holds `format_version`, `config`, `clock`, `next_job_id`, the two eviction
-//! counters, then the trails by key, the jobs by id and the token records oldest first. It is
-//! written in that canonical order, never in hash-table order, so it depends only on the
-//! logical state: schedulers fed the same commands and times give the same bytes, whatever
-//! their hash seed did to their internal layout.
+//! counters, then the trails by key, the jobs by id (each as `{ job, regions }`, its regions
+//! as `(region, status)` pairs in byte order of the region ids), the token records oldest
+//! first, and the region catalogue in byte order. It is written in that canonical order, never
+//! in hash-table order, so it depends only on the logical state: schedulers fed the same
+//! commands and times give the same bytes, whatever their hash seed did to their internal
+//! layout.
+//!
+//! Version 1 (before the worker protocol) still loads: its config gets `Config::DEFAULT`'s
+//! worker settings, and its jobs `attempt` 0, no lease, `not_before = created_at`,
+//! `delivered` 0, no regions, and `failure = Some(Reported)` when `Failed`. In a
+//! self-describing format, a version-1 snapshot must name its `format_version` before its
+//! jobs (both canonical and sorted-key JSON do); jobs met before any version are read as the
+//! current version.
 //!
 //! Loading validates every value (names are checked as their `new` does) and then every
 //! invariant of SPEC section 6, and rejects a snapshot that breaks one or whose format version
@@ -21,16 +30,22 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::Config;
-use crate::job::Job;
+use crate::ids::{AccountId, JobId, Region, TrailName};
+use crate::job::{Job, JobStatus};
+use crate::lease::FailureReason;
 use crate::listed::Listed;
+use crate::regions::{MAX_REGIONS, RegionStatuses};
 use crate::scheduler::JobScheduler;
 use crate::time::Timestamp;
 use crate::token::TokenRecord;
 use crate::trail::Trail;
 
-/// The snapshot format this build writes and reads. Bump it when the layout changes, and
-/// keep reading the old one.
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+/// The snapshot format this build writes. Bump it when the layout changes, and keep reading
+/// the old ones: this build also reads version 1.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 2;
+
+/// The first format, before the worker protocol: still read.
+const FORMAT_VERSION_1: u32 = 1;
 
 const FIELDS: &[&str] = &[
     "format_version",
@@ -42,7 +57,95 @@ const FIELDS: &[&str] = &[
     "trails",
     "jobs",
     "tokens",
+    "regions",
 ];
+
+/// A job as a version-2 snapshot lists it: the job and its regions.
+struct JobRecord<'a, const JOBS: usize> {
+    job: &'a Job,
+    regions: &'a RegionStatuses,
+    catalogue: &'a crate::regions::RegionCatalogue,
+}
+
+impl<const JOBS: usize> Serialize for JobRecord<'_, JOBS> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut record = serializer.serialize_struct("JobRecord", 2)?;
+        record.serialize_field("job", self.job)?;
+        let regions = Listed::counted(|| self.regions.iter(self.catalogue));
+        record.serialize_field("regions", &regions)?;
+        record.end()
+    }
+}
+
+/// A job record read from a version-2 snapshot.
+#[derive(Deserialize)]
+struct JobRecordIn {
+    job: Job,
+    regions: heapless::Vec<(Region, JobStatus), MAX_REGIONS>,
+}
+
+/// A job as version 1 wrote it.
+#[derive(Deserialize)]
+#[serde(rename = "Job")]
+struct JobV1 {
+    id: JobId,
+    account: AccountId,
+    region: Region,
+    trail_name: TrailName,
+    status: JobStatus,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    window_start: Timestamp,
+    window_end: Timestamp,
+}
+
+impl From<JobV1> for Job {
+    fn from(v1: JobV1) -> Job {
+        Job {
+            id: v1.id,
+            account: v1.account,
+            region: v1.region,
+            trail_name: v1.trail_name,
+            status: v1.status,
+            created_at: v1.created_at,
+            updated_at: v1.updated_at,
+            window_start: v1.window_start,
+            window_end: v1.window_end,
+            attempt: 0,
+            lease_expires_at: None,
+            not_before: v1.created_at,
+            delivered: 0,
+            failure: (v1.status == JobStatus::Failed).then_some(FailureReason::Reported),
+        }
+    }
+}
+
+/// A config as version 1 wrote it, for formats that are not self-describing (postcard);
+/// self-describing ones read [`Config`] with the missing worker settings defaulted.
+#[derive(Deserialize)]
+#[serde(rename = "Config")]
+struct ConfigV1 {
+    token_ttl_secs: u64,
+    retention_secs: u64,
+    grace_secs: u64,
+    max_trails_per_account: u32,
+    first_job_id: u64,
+    hash_seed: u64,
+}
+
+impl From<ConfigV1> for Config {
+    fn from(v1: ConfigV1) -> Config {
+        Config {
+            token_ttl_secs: v1.token_ttl_secs,
+            retention_secs: v1.retention_secs,
+            grace_secs: v1.grace_secs,
+            max_trails_per_account: v1.max_trails_per_account,
+            first_job_id: v1.first_job_id,
+            hash_seed: v1.hash_seed,
+            ..Config::DEFAULT
+        }
+    }
+}
 
 impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Serialize
     for JobScheduler<TRAILS, JOBS, TOKENS>
@@ -57,9 +160,22 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Serialize
         snapshot.serialize_field("tokens_evicted_live", &self.tokens_evicted_live)?;
         let trails = Listed::new(self.trails.len(), || self.trails.iter());
         snapshot.serialize_field("trails", &trails)?;
-        snapshot.serialize_field("jobs", &Listed::new(self.jobs.len(), || self.jobs.iter()))?;
+        let jobs = Listed::new(self.jobs.len(), || {
+            self.jobs
+                .iter_with_regions()
+                .map(|(job, regions)| JobRecord::<JOBS> {
+                    job,
+                    regions,
+                    catalogue: &self.regions,
+                })
+        });
+        snapshot.serialize_field("jobs", &jobs)?;
         let tokens = Listed::new(self.tokens.len(), || self.tokens.iter());
         snapshot.serialize_field("tokens", &tokens)?;
+        snapshot.serialize_field(
+            "regions",
+            &Listed::new(self.regions.len(), || self.regions()),
+        )?;
         snapshot.end()
     }
 }
@@ -156,17 +272,18 @@ enum Field {
     Trails,
     Jobs,
     Tokens,
+    Regions,
     /// A field this version does not know: skipped (only the rules of SPEC may reject).
     #[serde(other)]
     Unknown,
 }
 
-fn check_version<E: de::Error>(version: u32) -> Result<(), E> {
-    if version == SNAPSHOT_FORMAT_VERSION {
-        Ok(())
+fn check_version<E: de::Error>(version: u32) -> Result<u32, E> {
+    if version == SNAPSHOT_FORMAT_VERSION || version == FORMAT_VERSION_1 {
+        Ok(version)
     } else {
         Err(E::custom(format_args!(
-            "unknown snapshot format_version {version}: this build reads version {SNAPSHOT_FORMAT_VERSION}"
+            "unknown snapshot format_version {version}: this build reads versions {FORMAT_VERSION_1} to {SNAPSHOT_FORMAT_VERSION}"
         )))
     }
 }
@@ -194,9 +311,25 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let missing = |index: usize| de::Error::invalid_length(index, &"9 snapshot fields");
-        check_version(seq.next_element::<u32>()?.ok_or_else(|| missing(0))?)?;
-        let config: Config = seq.next_element()?.ok_or_else(|| missing(1))?;
+        let expected = |version| {
+            if version == FORMAT_VERSION_1 {
+                "9 snapshot fields"
+            } else {
+                "10 snapshot fields"
+            }
+        };
+        let version = seq
+            .next_element::<u32>()?
+            .ok_or_else(|| de::Error::invalid_length(0, &expected(SNAPSHOT_FORMAT_VERSION)))?;
+        let version = check_version(version)?;
+        let missing = |index: usize| de::Error::invalid_length(index, &expected(version));
+        let config: Config = if version == FORMAT_VERSION_1 {
+            seq.next_element::<ConfigV1>()?
+                .ok_or_else(|| missing(1))?
+                .into()
+        } else {
+            seq.next_element()?.ok_or_else(|| missing(1))?
+        };
         self.scheduler.rekey(config);
         let scalars = Scalars {
             clock: Some(seq.next_element()?.ok_or_else(|| missing(2))?),
@@ -207,25 +340,30 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
         let scheduler = &mut *self.scheduler;
         seq.next_element_seed(TableSeed::Trails(scheduler))?
             .ok_or_else(|| missing(6))?;
-        seq.next_element_seed(TableSeed::Jobs(scheduler))?
+        seq.next_element_seed(TableSeed::Jobs(scheduler, version))?
             .ok_or_else(|| missing(7))?;
         seq.next_element_seed(TableSeed::Tokens(scheduler))?
             .ok_or_else(|| missing(8))?;
+        if version != FORMAT_VERSION_1 {
+            seq.next_element_seed(TableSeed::Regions(scheduler))?
+                .ok_or_else(|| missing(9))?;
+        }
         self.finish(scalars).map_err(de::Error::missing_field)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut scalars = Scalars::default();
-        let (mut version_seen, mut config_seen) = (false, false);
-        let mut tables_seen = [false; 3];
+        let mut version = None;
+        let mut config_seen = false;
+        // trails, jobs, tokens, regions; a version-1 snapshot has no regions.
+        let mut tables_seen = [false; 4];
         while let Some(field) = map.next_key::<Field>()? {
             match field {
                 Field::FormatVersion => {
-                    if version_seen {
+                    if version.is_some() {
                         return Err(de::Error::duplicate_field("format_version"));
                     }
-                    check_version(map.next_value::<u32>()?)?;
-                    version_seen = true;
+                    version = Some(check_version(map.next_value::<u32>()?)?);
                 }
                 Field::Config => {
                     if config_seen {
@@ -249,12 +387,14 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                 Field::Unknown => {
                     map.next_value::<de::IgnoredAny>()?;
                 }
-                Field::Trails | Field::Jobs | Field::Tokens => {
+                Field::Trails | Field::Jobs | Field::Tokens | Field::Regions => {
                     let scheduler = &mut *self.scheduler;
+                    let read_as = version.unwrap_or(SNAPSHOT_FORMAT_VERSION);
                     let (index, name, seed) = match field {
                         Field::Trails => (0, "trails", TableSeed::Trails(scheduler)),
-                        Field::Jobs => (1, "jobs", TableSeed::Jobs(scheduler)),
-                        _ => (2, "tokens", TableSeed::Tokens(scheduler)),
+                        Field::Jobs => (1, "jobs", TableSeed::Jobs(scheduler, read_as)),
+                        Field::Tokens => (2, "tokens", TableSeed::Tokens(scheduler)),
+                        _ => (3, "regions", TableSeed::Regions(scheduler)),
                     };
                     match tables_seen.get_mut(index) {
                         Some(seen) if !*seen => *seen = true,
@@ -264,13 +404,15 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                 }
             }
         }
-        if !version_seen {
+        let Some(version) = version else {
             return Err(de::Error::missing_field("format_version"));
-        }
+        };
         if !config_seen {
             return Err(de::Error::missing_field("config"));
         }
-        for (seen, name) in tables_seen.iter().zip(["trails", "jobs", "tokens"]) {
+        let names = ["trails", "jobs", "tokens", "regions"];
+        let required = if version == FORMAT_VERSION_1 { 3 } else { 4 };
+        for (seen, name) in tables_seen.iter().zip(names).take(required) {
             if !seen {
                 return Err(de::Error::missing_field(name));
             }
@@ -290,8 +432,11 @@ fn set_once<T, E: de::Error>(slot: &mut Option<T>, name: &'static str, value: T)
 /// Reads one table's list straight into the scheduler's table, entry by entry.
 enum TableSeed<'a, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> {
     Trails(&'a mut JobScheduler<TRAILS, JOBS, TOKENS>),
-    Jobs(&'a mut JobScheduler<TRAILS, JOBS, TOKENS>),
+    /// The jobs, in the layout of this format version.
+    Jobs(&'a mut JobScheduler<TRAILS, JOBS, TOKENS>, u32),
     Tokens(&'a mut JobScheduler<TRAILS, JOBS, TOKENS>),
+    /// The region catalogue.
+    Regions(&'a mut JobScheduler<TRAILS, JOBS, TOKENS>),
 }
 
 impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> DeserializeSeed<'de>
@@ -312,8 +457,9 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TableSeed::Trails(_) => "a list of trails",
-            TableSeed::Jobs(_) => "a list of jobs",
+            TableSeed::Jobs(..) => "a list of jobs",
             TableSeed::Tokens(_) => "a list of token records",
+            TableSeed::Regions(_) => "a list of regions",
         })
     }
 
@@ -336,19 +482,41 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                     }
                 }
             }
-            TableSeed::Jobs(scheduler) => {
-                while let Some(job) = seq.next_element::<Job>()? {
-                    if scheduler.jobs.is_full() {
-                        return Err(over_capacity("jobs", JOBS));
+            TableSeed::Jobs(scheduler, version) => loop {
+                let (job, regions) = if version == FORMAT_VERSION_1 {
+                    match seq.next_element::<JobV1>()? {
+                        Some(job) => (Job::from(job), RegionStatuses::NONE),
+                        None => break,
                     }
-                    if let Err(job) = scheduler.jobs.insert(job) {
-                        return Err(de::Error::custom(format_args!(
-                            "snapshot breaks an invariant: job {} repeats an id or is a second active job of account {}",
-                            job.id, job.account
-                        )));
+                } else {
+                    match seq.next_element::<JobRecordIn>()? {
+                        Some(record) => {
+                            let mut statuses = RegionStatuses::NONE;
+                            for (region, status) in &record.regions {
+                                let index = learn_region(scheduler, region)?;
+                                if statuses.get(index).is_some() {
+                                    return Err(de::Error::custom(format_args!(
+                                        "job {} lists region {region} twice",
+                                        record.job.id
+                                    )));
+                                }
+                                statuses.set(index, *status);
+                            }
+                            (record.job, statuses)
+                        }
+                        None => break,
                     }
+                };
+                if scheduler.jobs.is_full() {
+                    return Err(over_capacity("jobs", JOBS));
                 }
-            }
+                if let Err(job) = scheduler.jobs.insert(job, regions) {
+                    return Err(de::Error::custom(format_args!(
+                        "snapshot breaks an invariant: job {} repeats an id or is a second active job of account {}",
+                        job.id, job.account
+                    )));
+                }
+            },
             TableSeed::Tokens(scheduler) => {
                 while let Some(record) = seq.next_element::<TokenRecord>()? {
                     if scheduler.tokens.is_full() {
@@ -363,9 +531,27 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                     }
                 }
             }
+            TableSeed::Regions(scheduler) => {
+                while let Some(region) = seq.next_element::<Region>()? {
+                    learn_region(scheduler, &region)?;
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// The catalogue index of `region`, learned if new (a job's regions may be read before the
+/// catalogue: the catalogue is their union).
+fn learn_region<E: de::Error, const TRAILS: usize, const JOBS: usize, const TOKENS: usize>(
+    scheduler: &mut JobScheduler<TRAILS, JOBS, TOKENS>,
+    region: &Region,
+) -> Result<u8, E> {
+    scheduler.regions.learn(region).ok_or_else(|| {
+        E::custom(format_args!(
+            "snapshot breaks an invariant: it names more than {MAX_REGIONS} regions"
+        ))
+    })
 }
 
 fn over_capacity<E: de::Error>(what: &str, capacity: usize) -> E {

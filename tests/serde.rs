@@ -1231,7 +1231,7 @@ fn snapshot_tables_before_their_config_are_reindexed_for_its_seed() {
     ] {
         reordered += &format!("\"{key}\":{},", object[key]);
     }
-    for key in ["tokens_evicted_live", "format_version", "config"] {
+    for key in ["tokens_evicted_live", "format_version", "regions", "config"] {
         reordered += &format!("\"{key}\":{},", object[key]);
     }
     reordered.pop();

@@ -278,8 +278,14 @@ fn account_of(command: &Command) -> AccountId {
         | Command::StopLogging { account, .. }
         | Command::StartJob { account, .. }
         | Command::CompleteJob { account, .. }
-        | Command::DeleteJob { account, .. } => *account,
+        | Command::DeleteJob { account, .. }
+        | Command::ClaimJob { account, .. }
+        | Command::StopJob { account, .. } => *account,
+        Command::Heartbeat { lease, .. }
+        | Command::ReportRegion { lease, .. }
+        | Command::FinishJob { lease, .. } => lease.account,
         Command::CreateJob(request) => request.account,
+        other => panic!("{other:?} acts on no single account: this test does not generate it"),
     }
 }
 

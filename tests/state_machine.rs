@@ -316,6 +316,7 @@ fn run_model(model: &mut Model, step: &Step) -> Outcome {
             Command::DeleteJob { account, job } => {
                 Outcome::Deleted(model.delete_job(*account, *job))
             }
+            other => panic!("not generated: {other:?}"),
         },
         Op::Apply(cmd) => Outcome::Effect(model.apply(concrete(cmd), now)),
         Op::Job { account, job } => Outcome::Job(model.job(*account, job_id(job)).cloned()),
@@ -376,6 +377,7 @@ fn run_scheduler<const T: usize, const J: usize, const K: usize>(
                 outcome,
             } => Outcome::Transition(s.complete_job(*account, *job, *outcome, now)),
             Command::DeleteJob { account, job } => Outcome::Deleted(s.delete_job(*account, *job)),
+            other => panic!("not generated: {other:?}"),
         },
         Op::Apply(cmd) => Outcome::Effect(s.apply(concrete(cmd), now)),
         Op::Job { account, job } => Outcome::Job(s.job(*account, job_id(job)).cloned()),
@@ -569,6 +571,7 @@ fn config_strategy() -> impl Strategy<Value = Config> {
                 max_trails_per_account: max_trails,
                 first_job_id,
                 hash_seed,
+                ..Config::DEFAULT
             },
         )
 }

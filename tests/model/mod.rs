@@ -156,14 +156,15 @@ impl Model {
 
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
-        Stats {
-            trails: self.trails.len(),
-            jobs: self.jobs.len(),
-            active_jobs: self.active.len(),
-            tokens: self.tokens.len(),
-            jobs_evicted: self.jobs_evicted,
-            tokens_evicted_live: self.tokens_evicted_live,
-        }
+        // `Stats` is `#[non_exhaustive]`: filled field by field.
+        let mut stats = Stats::default();
+        stats.trails = self.trails.len();
+        stats.jobs = self.jobs.len();
+        stats.active_jobs = self.active.len();
+        stats.tokens = self.tokens.len();
+        stats.jobs_evicted = self.jobs_evicted;
+        stats.tokens_evicted_live = self.tokens_evicted_live;
+        stats
     }
 
     /// Every trail, in key order (account, region, name).
@@ -379,6 +380,11 @@ impl Model {
                 updated_at: now,
                 window_start,
                 window_end,
+                attempt: 0,
+                lease_expires_at: None,
+                not_before: now,
+                delivered: 0,
+                failure: None,
             },
         );
         self.active.insert(account.0, id);
@@ -475,6 +481,8 @@ impl Model {
         let found = self.jobs.get_mut(&job.0).expect("found above");
         found.status = target;
         found.updated_at = now;
+        found.failure =
+            (target == JobStatus::Failed).then_some(trail_backfill::FailureReason::Reported);
         self.active.remove(&account.0);
         self.finished.insert(job.0);
         self.clock = now;
@@ -576,6 +584,7 @@ impl Model {
             Command::DeleteJob { account, job } => {
                 self.delete_job(*account, *job).map(Effect::JobDeleted)
             }
+            other => panic!("the model does not know {other:?} yet"),
         }
     }
 
