@@ -30,10 +30,8 @@ pub enum Index {
     Accounts,
     /// The token records and their hash index.
     Tokens,
-    /// The queue of claimable jobs by `(not_before, id)`, and the count of leased jobs.
-    ClaimQueue,
-    /// The queue of active jobs by due time (lease end or deadline).
-    DueQueue,
+    /// The worker protocol's queues (claimable jobs, due times) and the count of leased jobs.
+    WorkerQueues,
     /// The region catalogue and the jobs' region statuses over it.
     Regions,
 }

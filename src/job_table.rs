@@ -12,14 +12,12 @@
 //! - `accounts`: one record per account that has jobs: its active job (the one-active-job
 //!   rule is an O(1) check) and both ends of its own id-ordered list of jobs
 //!   (`ListDeliveryHistoryJobs` walks only the caller's jobs, newest first).
-//! - `claimable`: a [`MinTree`] over the active jobs that no worker holds, by `(not_before,
-//!   id)`: `claim_next` takes its smallest entry whose deadline has not passed.
-//! - `due`: a [`MinTree`] over the active jobs by `(due time, id)`, the due time being the
-//!   lease's end while leased and the deadline otherwise: `poll_timeout` is its minimum and
-//!   `handle_timeout` pops it.
+//! - `queues`: the worker protocol's [`WorkerQueues`]: which unleased job `claim_next` takes,
+//!   and which active job is due first (`poll_timeout`, `handle_timeout`).
 //!
 //! Every change to a stored job goes through [`JobTable::update`], which brings each index up
-//! to date from the job itself, so no transition can forget one.
+//! to date from the job itself (its [`Place`] before and after), so no transition can forget
+//! one.
 
 use crate::hash_index::HashIndex;
 use crate::hashing::KeyHasher;
@@ -27,13 +25,11 @@ use crate::ids::{AccountId, JobId};
 use crate::invariants::{Index, InvariantViolation};
 use crate::job::Job;
 use crate::lease::deadline;
-use crate::min_tree::{EMPTY, MinTree, TreeKey};
+use crate::min_tree::{EMPTY, MinTree};
 use crate::regions::RegionStatuses;
 use crate::slab::{ListSlab, NONE};
 use crate::time::Timestamp;
-
-/// A key of the claim and due queues: `(time, job id)`.
-type TimeKey = (u64, u64);
+use crate::worker_queues::{Place, WorkerQueues};
 
 #[derive(Debug, Clone)]
 struct JobEntry {
@@ -69,8 +65,7 @@ pub(crate) struct JobTable<const N: usize> {
     active: usize,
     /// Active jobs that a worker holds.
     leased: usize,
-    claimable: MinTree<TimeKey, N>,
-    due: MinTree<TimeKey, N>,
+    queues: WorkerQueues<N>,
     hasher: KeyHasher,
     /// The config's `max_job_secs`, which places deadlines in the due queue.
     max_job_secs: u64,
@@ -86,8 +81,7 @@ impl<const N: usize> JobTable<N> {
             by_account: HashIndex::new(),
             active: 0,
             leased: 0,
-            claimable: MinTree::new(),
-            due: MinTree::new(),
+            queues: WorkerQueues::new(),
             hasher,
             max_job_secs,
         }
@@ -102,8 +96,7 @@ impl<const N: usize> JobTable<N> {
         self.by_account.clear();
         self.active = 0;
         self.leased = 0;
-        self.claimable.clear();
-        self.due.clear();
+        self.queues.clear();
         self.hasher = hasher;
         self.max_job_secs = max_job_secs;
     }
@@ -120,32 +113,40 @@ impl<const N: usize> JobTable<N> {
             }
         }
         self.max_job_secs = max_job_secs;
-        // Every slot, vacant ones included (they stay out of the queues): N < u32::MAX.
-        for slot in 0..u32::try_from(N).unwrap_or(u32::MAX) {
-            self.index_timers(slot);
+        // Deadlines move with `max_job_secs`: place every job again, in id order (which keeps
+        // the fresh list's links O(1) each).
+        self.queues.clear();
+        for slot in self.entries.slots() {
+            let place = self.place(self.job_at(slot));
+            let entries = &self.entries;
+            let id_of = |slot| entries.get(slot).map(|entry: &JobEntry| entry.job.id.0);
+            self.queues.moved(slot, Place::Nowhere, place, id_of);
         }
     }
 
-    /// The job's place in the claim queue and in the due queue (`EMPTY` when not in one).
-    fn timer_keys(&self, job: &Job) -> (TimeKey, TimeKey) {
-        if !job.is_active() {
-            return (TimeKey::EMPTY, TimeKey::EMPTY);
-        }
+    /// Which worker queue a job waits in, from its own fields.
+    fn place(&self, job: Option<&Job>) -> Place {
+        let Some(job) = job.filter(|job| job.is_active()) else {
+            return Place::Nowhere;
+        };
         let deadline = deadline(job, self.max_job_secs);
         match job.lease_expires_at {
-            Some(end) => (TimeKey::EMPTY, (end.min(deadline).0, job.id.0)),
-            None => ((job.not_before.0, job.id.0), (deadline.0, job.id.0)),
+            Some(end) => Place::Leased {
+                due: (end.min(deadline).0, job.id.0),
+            },
+            None if job.not_before == job.created_at => Place::Fresh,
+            None => Place::Backoff {
+                claim: (job.not_before.0, job.id.0),
+                due: (deadline.0, job.id.0),
+            },
         }
     }
 
-    /// Puts the job at `slot` in its place in the claim and due queues.
-    fn index_timers(&mut self, slot: u32) {
-        let (claim, due) = match self.job_at(slot) {
-            Some(job) => self.timer_keys(job),
-            None => (TimeKey::EMPTY, TimeKey::EMPTY),
-        };
-        self.claimable.set(slot, claim);
-        self.due.set(slot, due);
+    /// Moves the job at `slot` between worker queues.
+    fn move_in_queues(&mut self, slot: u32, before: Place, after: Place) {
+        let entries = &self.entries;
+        let id_of = |slot| entries.get(slot).map(|entry: &JobEntry| entry.job.id.0);
+        self.queues.moved(slot, before, after, id_of);
     }
 
     /// The hash function of the account index (the scheduler checks it is its own).
@@ -177,14 +178,43 @@ impl<const N: usize> JobTable<N> {
             self.job_at(slot)
                 .is_some_and(|job| deadline(job, self.max_job_secs) > now)
         };
-        let (slot, (not_before, _)) = self.claimable.min_where(before_deadline)?;
+        // Fresh jobs past their deadline are the oldest ones: skipped at O(1) each.
+        let fresh = self.queues.fresh().find(|&slot| before_deadline(slot));
+        let fresh = fresh.and_then(|slot| {
+            let job = self.job_at(slot)?;
+            Some((slot, (job.not_before.0, job.id.0)))
+        });
+        let backoff = self.queues.first_backoff(before_deadline);
+        let (slot, (not_before, _)) = match (fresh, backoff) {
+            (Some(fresh), Some(backoff)) => {
+                if backoff.1 < fresh.1 {
+                    backoff
+                } else {
+                    fresh
+                }
+            }
+            (fresh, backoff) => fresh.or(backoff)?,
+        };
         (not_before <= now.0).then_some(slot)
     }
 
     /// The slot of the active job due first, and its due time (its lease's end while leased,
     /// else its deadline).
     pub(crate) fn next_due(&self) -> Option<(u32, Timestamp)> {
-        let (slot, (due, _)) = self.due.min()?;
+        let fresh = self.queues.first_fresh().and_then(|slot| {
+            let job = self.job_at(slot)?;
+            Some((slot, (deadline(job, self.max_job_secs).0, job.id.0)))
+        });
+        let (slot, (due, _)) = match (fresh, self.queues.first_due()) {
+            (Some(fresh), Some(other)) => {
+                if other.1 < fresh.1 {
+                    other
+                } else {
+                    fresh
+                }
+            }
+            (fresh, other) => fresh.or(other)?,
+        };
         Some((slot, Timestamp(due)))
     }
 
@@ -361,7 +391,8 @@ impl<const N: usize> JobTable<N> {
         if is_leased {
             self.leased = self.leased.saturating_add(1);
         }
-        self.index_timers(slot);
+        let place = self.place(self.job_at(slot));
+        self.move_in_queues(slot, Place::Nowhere, place);
         Ok(slot)
     }
 
@@ -399,6 +430,8 @@ impl<const N: usize> JobTable<N> {
         if entry.job.is_leased() {
             self.leased = self.leased.saturating_sub(1);
         }
+        let place = self.place(Some(&entry.job));
+        self.move_in_queues(slot, place, Place::Nowhere);
         if let Some(entry) = self.entries.get_mut(older) {
             entry.newer = newer;
         }
@@ -429,8 +462,6 @@ impl<const N: usize> JobTable<N> {
         }
         self.by_id.remove(id.0, slot);
         self.finished.set(slot, EMPTY);
-        self.claimable.set(slot, TimeKey::EMPTY);
-        self.due.set(slot, TimeKey::EMPTY);
         self.entries.remove(slot).map(|entry| entry.job)
     }
 
@@ -444,6 +475,7 @@ impl<const N: usize> JobTable<N> {
         slot: u32,
         change: impl FnOnce(&mut Job, &mut RegionStatuses) -> R,
     ) -> Option<R> {
+        let before = self.place(self.job_at(slot));
         let entry = self.entries.get_mut(slot)?;
         let (was_active, was_leased) = (entry.job.is_active(), entry.job.is_leased());
         let answer = change(&mut entry.job, &mut entry.regions);
@@ -454,7 +486,8 @@ impl<const N: usize> JobTable<N> {
             (true, false) => self.leased = self.leased.saturating_sub(1),
             _ => {}
         }
-        self.index_timers(slot);
+        let after = self.place(self.job_at(slot));
+        self.move_in_queues(slot, before, after);
         if was_active && !is_active {
             self.active = self.active.saturating_sub(1);
             self.finished.set(slot, id.0);
@@ -479,6 +512,7 @@ impl<const N: usize> JobTable<N> {
     ) -> Result<(), InvariantViolation> {
         let mut previous: Option<&Job> = None;
         let (mut active, mut leased) = (0usize, 0usize);
+        let (mut fresh, mut backoff) = (0usize, 0usize);
         for slot in self.entries.slots() {
             let Some(job) = self.job_at(slot) else {
                 return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
@@ -510,8 +544,11 @@ impl<const N: usize> JobTable<N> {
                 return Err(InvariantViolation::WindowEndsBeforeStart { job: id });
             }
             self.check_worker_fields(slot, job, max_attempts, regions_known)?;
-            if job.is_leased() {
-                leased = leased.saturating_add(1);
+            match self.place(Some(job)) {
+                Place::Fresh => fresh = fresh.saturating_add(1),
+                Place::Backoff { .. } => backoff = backoff.saturating_add(1),
+                Place::Leased { .. } => leased = leased.saturating_add(1),
+                Place::Nowhere => {}
             }
             if self.slot_of(id) != Some(slot) {
                 return Err(InvariantViolation::IndexMismatch(Index::JobIds));
@@ -543,14 +580,9 @@ impl<const N: usize> JobTable<N> {
         if active != self.active {
             return Err(InvariantViolation::IndexMismatch(Index::ActiveJobs));
         }
-        if leased != self.leased
-            || !self.claimable.is_consistent()
-            || self.claimable.count_set() != active.saturating_sub(leased)
-        {
-            return Err(InvariantViolation::IndexMismatch(Index::ClaimQueue));
-        }
-        if !self.due.is_consistent() || self.due.count_set() != active {
-            return Err(InvariantViolation::IndexMismatch(Index::DueQueue));
+        let id_of = |slot| self.job_at(slot).map(|job| job.id.0);
+        if leased != self.leased || !self.queues.is_consistent(fresh, backoff, leased, id_of) {
+            return Err(InvariantViolation::IndexMismatch(Index::WorkerQueues));
         }
         self.check_accounts()
     }
@@ -583,12 +615,8 @@ impl<const N: usize> JobTable<N> {
         if !job.is_active() && regions.has_unfinished() {
             return Err(InvariantViolation::UnfinishedRegion { job: id });
         }
-        let (claim, due) = self.timer_keys(job);
-        if self.claimable.get(slot) != claim {
-            return Err(InvariantViolation::IndexMismatch(Index::ClaimQueue));
-        }
-        if self.due.get(slot) != due {
-            return Err(InvariantViolation::IndexMismatch(Index::DueQueue));
+        if !self.queues.holds(slot, self.place(Some(job))) {
+            return Err(InvariantViolation::IndexMismatch(Index::WorkerQueues));
         }
         Ok(())
     }

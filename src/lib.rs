@@ -135,6 +135,7 @@ mod time;
 mod token;
 mod trail;
 mod worker;
+mod worker_queues;
 
 pub use command::{Command, Effect};
 pub use config::Config;
