@@ -148,7 +148,7 @@ pub use regions::MAX_REGIONS;
 pub use scheduler::{JobScheduler, Stats, Transition};
 pub use shard::shard_for;
 #[cfg(feature = "serde")]
-pub use snapshot::SNAPSHOT_FORMAT_VERSION;
+pub use snapshot::{SNAPSHOT_FORMAT_VERSION, SnapshotError, SnapshotTable};
 pub use time::Timestamp;
 pub use trail::{Trail, TrailKind, TrailSpec};
 

@@ -176,7 +176,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         self.hasher = hasher;
         self.trails
             .rekey(|trail| hasher.trail_key(trail.account, &trail.region, &trail.name));
-        self.jobs.rekey(hasher, config.max_job_secs);
+        // The job table indexes its jobs once they are all in (`JobTable::finish_restore`).
         self.tokens
             .rekey(|record| hasher.token_key(record.account, &record.region, &record.token));
     }

@@ -110,6 +110,7 @@ impl<T, const N: usize> ListSlab<T, N> {
         (node.value.is_some() && node.next != NONE).then_some(node.next)
     }
 
+    #[cfg(test)]
     /// The occupied slot before `slot` in list order.
     pub(crate) fn prev(&self, slot: u32) -> Option<u32> {
         let node = self.nodes.get(position(slot))?;
@@ -173,6 +174,22 @@ impl<T, const N: usize> ListSlab<T, N> {
         self.set_prev(next, prev);
         self.len = self.len.saturating_sub(1);
         Some(value)
+    }
+
+    /// Threads the list through `order`, which must name every occupied slot exactly once
+    /// (a restore that sorted the slots by some key). O(len).
+    #[cfg(feature = "serde")]
+    pub(crate) fn relink(&mut self, order: impl Iterator<Item = u32>) {
+        let mut prev = NONE;
+        for slot in order {
+            if let Some(node) = self.nodes.get_mut(position(slot)) {
+                node.prev = prev;
+            }
+            self.set_next(prev, slot);
+            prev = slot;
+        }
+        self.set_next(prev, NONE);
+        self.back = prev;
     }
 
     /// A vacant slot, taken off the free list or from the never-used tail.

@@ -59,6 +59,16 @@ pub(crate) struct TokenCache<const N: usize> {
     by_key: HashIndex<N>,
 }
 
+/// Why a snapshot's token record was not stored.
+#[cfg(feature = "serde")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenRefused {
+    /// A record for the same `(account, region, token)` is already there.
+    DuplicateKey,
+    /// The cache is full.
+    Full,
+}
+
 impl<const N: usize> TokenCache<N> {
     pub(crate) const fn new() -> Self {
         TokenCache {
@@ -70,11 +80,6 @@ impl<const N: usize> TokenCache<N> {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.by_key.clear();
-    }
-
-    #[cfg(feature = "serde")]
-    pub(crate) fn is_full(&self) -> bool {
-        self.entries.is_full()
     }
 
     /// Records held, live or expired.
@@ -154,22 +159,21 @@ impl<const N: usize> TokenCache<N> {
     }
 
     #[cfg(feature = "serde")]
-    /// Appends a record from a snapshot; false (and nothing stored) when the cache is full
-    /// or the key is taken.
-    pub(crate) fn restore(&mut self, hash: u64, record: TokenRecord) -> bool {
+    /// Appends a record from a snapshot; refused (and nothing stored) when the key is taken
+    /// or the cache is full.
+    pub(crate) fn restore(&mut self, hash: u64, record: TokenRecord) -> Result<(), TokenRefused> {
         if self
             .find(hash, record.account, &record.region, &record.token)
             .is_some()
         {
-            return false;
+            return Err(TokenRefused::DuplicateKey);
         }
-        match self.entries.push_back(Entry { record, hash }) {
-            Ok(slot) => {
-                self.by_key.insert(hash, slot);
-                true
-            }
-            Err(_) => false,
-        }
+        let slot = self
+            .entries
+            .push_back(Entry { record, hash })
+            .map_err(|_| TokenRefused::Full)?;
+        self.by_key.insert(hash, slot);
+        Ok(())
     }
 
     fn remove(&mut self, slot: u32) -> Option<TokenRecord> {

@@ -84,6 +84,13 @@ impl<const N: usize> WorkerQueues<N> {
         self.due.clear();
     }
 
+    /// Room for `N` slot numbers, lent to a restore that sorts the job slots; the queues are
+    /// rebuilt after it, so whatever it leaves there is cleared by [`clear`](Self::clear).
+    #[cfg(feature = "serde")]
+    pub(crate) fn scratch(&mut self) -> &mut [u32; N] {
+        &mut self.fresh_next
+    }
+
     /// Moves `slot` from `before` to `after`, touching only what differs. `id_of` gives the
     /// job id in a slot, to keep the fresh list in id order.
     pub(crate) fn moved(

@@ -116,5 +116,5 @@ fn a_version_2_job_record_that_lists_a_region_twice_is_refused() {
     let error = serde_json::from_str::<Sched>(&doubled)
         .unwrap_err()
         .to_string();
-    assert!(error.contains("lists region cn-hangzhou twice"), "{error}");
+    assert!(error.contains("job 3 lists a region twice"), "{error}");
 }

@@ -1,0 +1,175 @@
+//! The job table's invariants (1, 2, 5, 6, 7 and 8): each job's fields, and every index
+//! against the jobs.
+
+use super::*;
+use crate::invariants::{Index, InvariantViolation};
+
+impl<const N: usize> JobTable<N> {
+    /// Invariants 1, 2, 5, 6, 7 and 8 for jobs (`max_attempts` is the limit in force, and
+    /// `regions_known` the size of the region catalogue).
+    pub(crate) fn check(
+        &self,
+        next_id: u64,
+        clock: Timestamp,
+        grace_secs: u64,
+        max_attempts: u32,
+        regions_known: usize,
+    ) -> Result<(), InvariantViolation> {
+        let mut previous: Option<&Job> = None;
+        let (mut active, mut leased) = (0usize, 0usize);
+        let (mut fresh, mut backoff) = (0usize, 0usize);
+        for slot in self.entries.slots() {
+            let Some(job) = self.job_at(slot) else {
+                return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
+            };
+            let id = job.id;
+            if let Some(previous) = previous {
+                if previous.id >= id {
+                    return Err(InvariantViolation::DuplicateJobId { job: id });
+                }
+                if previous.created_at > job.created_at {
+                    return Err(InvariantViolation::CreatedOutOfOrder { job: id });
+                }
+            }
+            if id.0 >= next_id {
+                return Err(InvariantViolation::JobIdNotBelowNext { job: id });
+            }
+            // `window_end` may lie ahead of the clock, by at most the grace period.
+            let window_end_max = clock.saturating_add_secs(grace_secs);
+            if job.created_at > clock || job.updated_at > clock || job.window_end > window_end_max {
+                return Err(InvariantViolation::TimeAfterClock);
+            }
+            if job.window_start > job.created_at {
+                return Err(InvariantViolation::WindowStartAfterCreation { job: id });
+            }
+            if job.created_at > job.updated_at {
+                return Err(InvariantViolation::UpdatedBeforeCreation { job: id });
+            }
+            if job.window_start > job.window_end {
+                return Err(InvariantViolation::WindowEndsBeforeStart { job: id });
+            }
+            self.check_worker_fields(slot, job, max_attempts, regions_known)?;
+            match self.place(Some(job)) {
+                Place::Fresh => fresh = fresh.saturating_add(1),
+                Place::Backoff { .. } => backoff = backoff.saturating_add(1),
+                Place::Leased { .. } => leased = leased.saturating_add(1),
+                Place::Nowhere => {}
+            }
+            if self.slot_of(id) != Some(slot) {
+                return Err(InvariantViolation::IndexMismatch(Index::JobIds));
+            }
+            let expected_leaf = if job.is_active() { EMPTY } else { id.0 };
+            if self.finished.get(slot) != expected_leaf {
+                return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
+            }
+            if job.is_active() {
+                active = active.saturating_add(1);
+            }
+            previous = Some(job);
+        }
+        if self.entries.len() > N || self.entries.slots().count() != self.entries.len() {
+            return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
+        }
+        if self.by_id.count() != self.entries.len() {
+            return Err(InvariantViolation::IndexMismatch(Index::JobIds));
+        }
+        if !self.finished.is_consistent()
+            || self.finished.min().map(|(_, id)| id)
+                != self.iter().find(|job| !job.is_active()).map(|job| job.id.0)
+        {
+            return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
+        }
+        if self.finished.count_set() != self.entries.len().saturating_sub(active) {
+            return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
+        }
+        if active != self.active {
+            return Err(InvariantViolation::IndexMismatch(Index::ActiveJobs));
+        }
+        let id_of = |slot| self.job_at(slot).map(|job| job.id.0);
+        if leased != self.leased || !self.queues.is_consistent(fresh, backoff, leased, id_of) {
+            return Err(InvariantViolation::IndexMismatch(Index::WorkerQueues));
+        }
+        self.check_accounts()
+    }
+
+    /// Invariant 8 for one job: its lease, attempts, failure reason and regions, and its place
+    /// in the claim and due queues.
+    fn check_worker_fields(
+        &self,
+        slot: u32,
+        job: &Job,
+        max_attempts: u32,
+        regions_known: usize,
+    ) -> Result<(), InvariantViolation> {
+        let id = job.id;
+        if let Some(end) = job.lease_expires_at
+            && (!job.is_active() || job.attempt == 0 || end > deadline(job, self.max_job_secs))
+        {
+            return Err(InvariantViolation::InvalidLease { job: id });
+        }
+        if job.attempt > max_attempts {
+            return Err(InvariantViolation::TooManyAttempts { job: id });
+        }
+        if job.failure.is_some() != (job.status == crate::job::JobStatus::Failed) {
+            return Err(InvariantViolation::FailureReasonMismatch { job: id });
+        }
+        let regions = self.regions_at(slot).copied().unwrap_or_default();
+        if !regions.within(regions_known) {
+            return Err(InvariantViolation::IndexMismatch(Index::Regions));
+        }
+        if !job.is_active() && regions.has_unfinished() {
+            return Err(InvariantViolation::UnfinishedRegion { job: id });
+        }
+        if !self.queues.holds(slot, self.place(Some(job))) {
+            return Err(InvariantViolation::IndexMismatch(Index::WorkerQueues));
+        }
+        Ok(())
+    }
+
+    /// Every account record lists exactly its account's jobs in id order, with at most one
+    /// active job (invariant 1), the newest.
+    pub(super) fn check_accounts(&self) -> Result<(), InvariantViolation> {
+        let mut listed = 0usize;
+        for record_slot in self.accounts.slots() {
+            let Some(record) = self.accounts.get(record_slot) else {
+                return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+            };
+            let account = record.account;
+            if self.account_slot(account) != Some(record_slot) || record.count == 0 {
+                return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+            }
+            let mut count = 0u32;
+            let mut active = NONE;
+            let mut newer = NONE;
+            let mut slot = record.newest;
+            while let Some(entry) = self.entries.get(slot) {
+                let wrong_order = self
+                    .job_at(newer)
+                    .is_some_and(|newer| newer.id <= entry.job.id);
+                if entry.job.account != account || entry.newer != newer || wrong_order {
+                    return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+                }
+                if entry.job.is_active() {
+                    if active != NONE {
+                        return Err(InvariantViolation::SecondActiveJob { account });
+                    }
+                    active = slot;
+                }
+                count = count.saturating_add(1);
+                if count > record.count {
+                    break; // a cycle or a wrong count: reported below
+                }
+                newer = slot;
+                slot = entry.older;
+            }
+            if count != record.count || newer != record.oldest || active != record.active {
+                return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+            }
+            listed = listed.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
+        }
+        if listed != self.entries.len() || self.by_account.count() != self.accounts.len() {
+            return Err(InvariantViolation::IndexMismatch(Index::Accounts));
+        }
+        Ok(())
+    }
+}

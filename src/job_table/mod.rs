@@ -1,0 +1,458 @@
+//! The job table: fixed slots for jobs, in id order, with the indexes that keep every
+//! operation fast when the table is full (its normal state, since it evicts on purpose).
+//!
+//! - `entries`: the jobs, on a list in ascending id order (new ids are always the largest, so
+//!   creation appends); snapshots walk it.
+//! - `by_id`: an index from job id to slot (`GetDeliveryHistoryJob`, start, complete). Ids
+//!   are assigned in sequence by the scheduler, not chosen by clients, so the id itself is
+//!   the hash: consecutive ids land in consecutive buckets, and the job evicted to make room
+//!   (about `N` ids older) shares its bucket's cache line with the new one.
+//! - `finished`: a [`MinTree`] holding each finished job's id, so the finished job with the
+//!   smallest id (the one to evict) is found in O(log N) however old the active jobs are.
+//! - `accounts`: one record per account that has jobs: its active job (the one-active-job
+//!   rule is an O(1) check) and both ends of its own id-ordered list of jobs
+//!   (`ListDeliveryHistoryJobs` walks only the caller's jobs, newest first).
+//! - `queues`: the worker protocol's [`WorkerQueues`]: which unleased job `claim_next` takes,
+//!   and which active job is due first (`poll_timeout`, `handle_timeout`).
+//!
+//! Every change to a stored job goes through [`JobTable::update`], which brings each index up
+//! to date from the job itself (its [`Place`] before and after), so no transition can forget
+//! one.
+
+use crate::hash_index::HashIndex;
+use crate::hashing::KeyHasher;
+use crate::ids::{AccountId, JobId};
+use crate::job::Job;
+use crate::lease::deadline;
+use crate::min_tree::{EMPTY, MinTree};
+use crate::regions::RegionStatuses;
+use crate::slab::{ListSlab, NONE};
+use crate::time::Timestamp;
+use crate::worker_queues::{Place, WorkerQueues};
+
+mod check;
+#[cfg(feature = "serde")]
+mod restore;
+
+#[cfg(feature = "serde")]
+pub(crate) use restore::JobsRefused;
+#[cfg(test)]
+mod tests;
+
+#[derive(Debug, Clone)]
+struct JobEntry {
+    job: Job,
+    /// Its statuses per region, over the scheduler's region catalogue.
+    regions: RegionStatuses,
+    /// The same account's next older job (smaller id), or [`NONE`].
+    older: u32,
+    /// The same account's next newer job (larger id), or [`NONE`].
+    newer: u32,
+}
+
+/// What the table knows about one account that has at least one job.
+#[derive(Debug, Clone)]
+struct AccountJobs {
+    account: AccountId,
+    /// The account's active job, or [`NONE`]. After the scheduler's own transitions it is
+    /// the account's newest job, since no job can be created while one is active.
+    active: u32,
+    oldest: u32,
+    newest: u32,
+    count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct JobTable<const N: usize> {
+    entries: ListSlab<JobEntry, N>,
+    by_id: HashIndex<N>,
+    finished: MinTree<u64, N>,
+    /// Accounts never outnumber jobs, so `N` records always suffice.
+    accounts: ListSlab<AccountJobs, N>,
+    by_account: HashIndex<N>,
+    active: usize,
+    /// Active jobs that a worker holds.
+    leased: usize,
+    queues: WorkerQueues<N>,
+    hasher: KeyHasher,
+    /// The config's `max_job_secs`, which places deadlines in the due queue.
+    max_job_secs: u64,
+}
+
+impl<const N: usize> JobTable<N> {
+    pub(crate) const fn new(hasher: KeyHasher, max_job_secs: u64) -> Self {
+        JobTable {
+            entries: ListSlab::new(),
+            by_id: HashIndex::new(),
+            finished: MinTree::new(),
+            accounts: ListSlab::new(),
+            by_account: HashIndex::new(),
+            active: 0,
+            leased: 0,
+            queues: WorkerQueues::new(),
+            hasher,
+            max_job_secs,
+        }
+    }
+
+    /// Empties the table in place and rekeys its hashes.
+    pub(crate) fn clear(&mut self, hasher: KeyHasher, max_job_secs: u64) {
+        self.entries.clear();
+        self.by_id.clear();
+        self.finished.clear();
+        self.accounts.clear();
+        self.by_account.clear();
+        self.active = 0;
+        self.leased = 0;
+        self.queues.clear();
+        self.hasher = hasher;
+        self.max_job_secs = max_job_secs;
+    }
+
+    /// Which worker queue a job waits in, from its own fields.
+    fn place(&self, job: Option<&Job>) -> Place {
+        let Some(job) = job.filter(|job| job.is_active()) else {
+            return Place::Nowhere;
+        };
+        let deadline = deadline(job, self.max_job_secs);
+        match job.lease_expires_at {
+            Some(end) => Place::Leased {
+                due: (end.min(deadline).0, job.id.0),
+            },
+            None if job.not_before == job.created_at => Place::Fresh,
+            None => Place::Backoff {
+                claim: (job.not_before.0, job.id.0),
+                due: (deadline.0, job.id.0),
+            },
+        }
+    }
+
+    /// Moves the job at `slot` between worker queues.
+    fn move_in_queues(&mut self, slot: u32, before: Place, after: Place) {
+        let entries = &self.entries;
+        let id_of = |slot| entries.get(slot).map(|entry: &JobEntry| entry.job.id.0);
+        self.queues.moved(slot, before, after, id_of);
+    }
+
+    /// The hash function of the account index (the scheduler checks it is its own).
+    pub(crate) fn hasher(&self) -> KeyHasher {
+        self.hasher
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries.is_full()
+    }
+
+    pub(crate) fn active_count(&self) -> usize {
+        self.active
+    }
+
+    pub(crate) fn leased_count(&self) -> usize {
+        self.leased
+    }
+
+    /// The slot of the claimable job with the smallest `(not_before, id)`: active, not leased,
+    /// `not_before <= now` and its deadline after `now`. Jobs past their deadline that
+    /// `handle_timeout` has not failed yet are stepped over, at O(log N) each.
+    pub(crate) fn next_claimable(&self, now: Timestamp) -> Option<u32> {
+        let before_deadline = |slot| {
+            self.job_at(slot)
+                .is_some_and(|job| deadline(job, self.max_job_secs) > now)
+        };
+        // Fresh jobs past their deadline are the oldest ones: skipped at O(1) each.
+        let fresh = self.queues.fresh().find(|&slot| before_deadline(slot));
+        let fresh = fresh.and_then(|slot| {
+            let job = self.job_at(slot)?;
+            Some((slot, (job.not_before.0, job.id.0)))
+        });
+        let backoff = self.queues.first_backoff(before_deadline);
+        let (slot, (not_before, _)) = match (fresh, backoff) {
+            (Some(fresh), Some(backoff)) => {
+                if backoff.1 < fresh.1 {
+                    backoff
+                } else {
+                    fresh
+                }
+            }
+            (fresh, backoff) => fresh.or(backoff)?,
+        };
+        (not_before <= now.0).then_some(slot)
+    }
+
+    /// The slot of the active job due first, and its due time (its lease's end while leased,
+    /// else its deadline).
+    pub(crate) fn next_due(&self) -> Option<(u32, Timestamp)> {
+        let fresh = self.queues.first_fresh().and_then(|slot| {
+            let job = self.job_at(slot)?;
+            Some((slot, (deadline(job, self.max_job_secs).0, job.id.0)))
+        });
+        let (slot, (due, _)) = match (fresh, self.queues.first_due()) {
+            (Some(fresh), Some(other)) => {
+                if other.1 < fresh.1 {
+                    other
+                } else {
+                    fresh
+                }
+            }
+            (fresh, other) => fresh.or(other)?,
+        };
+        Some((slot, Timestamp(due)))
+    }
+
+    /// The region statuses of the job at `slot`.
+    pub(crate) fn regions_at(&self, slot: u32) -> Option<&RegionStatuses> {
+        self.entries.get(slot).map(|entry| &entry.regions)
+    }
+
+    /// Jobs in ascending id order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Job> + '_ {
+        self.entries.iter().map(|entry| &entry.job)
+    }
+
+    /// Jobs in ascending id order, with their region statuses.
+    #[cfg(feature = "serde")]
+    pub(crate) fn iter_with_regions(&self) -> impl Iterator<Item = (&Job, &RegionStatuses)> + '_ {
+        self.entries
+            .iter()
+            .map(|entry| (&entry.job, &entry.regions))
+    }
+
+    pub(crate) fn job_at(&self, slot: u32) -> Option<&Job> {
+        self.entries.get(slot).map(|entry| &entry.job)
+    }
+
+    /// The slot of job `id`, whoever owns it.
+    pub(crate) fn slot_of(&self, id: JobId) -> Option<u32> {
+        self.by_id.find(self.hasher.id(id.0), |slot| {
+            self.job_at(slot).is_some_and(|job| job.id == id)
+        })
+    }
+
+    /// The slot of job `id` if `account` owns it: another account's job is not found.
+    pub(crate) fn slot_owned_by(&self, account: AccountId, id: JobId) -> Option<u32> {
+        self.slot_of(id)
+            .filter(|&slot| self.job_at(slot).is_some_and(|job| job.account == account))
+    }
+
+    fn account_slot(&self, account: AccountId) -> Option<u32> {
+        self.by_account.find(self.hasher.id(account.0), |slot| {
+            self.accounts
+                .get(slot)
+                .is_some_and(|record| record.account == account)
+        })
+    }
+
+    fn account(&self, account: AccountId) -> Option<&AccountJobs> {
+        self.accounts.get(self.account_slot(account)?)
+    }
+
+    pub(crate) fn active_of(&self, account: AccountId) -> Option<&Job> {
+        self.job_at(self.account(account)?.active)
+    }
+
+    /// How many jobs `account` has.
+    pub(crate) fn count_of(&self, account: AccountId) -> u32 {
+        self.account(account).map_or(0, |record| record.count)
+    }
+
+    /// The slot of `account`'s newest job.
+    pub(crate) fn newest_of(&self, account: AccountId) -> Option<u32> {
+        let newest = self.account(account)?.newest;
+        (newest != NONE).then_some(newest)
+    }
+
+    /// The slot of the same account's next older job.
+    pub(crate) fn older_of_account(&self, slot: u32) -> Option<u32> {
+        let older = self.entries.get(slot)?.older;
+        (older != NONE).then_some(older)
+    }
+
+    /// The slot of the finished job with the smallest id: the next to evict.
+    pub(crate) fn oldest_finished(&self) -> Option<u32> {
+        let (slot, _) = self.finished.min()?;
+        // The tree only ever names finished jobs; checking costs nothing and keeps a
+        // corrupted tree from evicting an active job.
+        self.job_at(slot)
+            .is_some_and(|job| !job.is_active())
+            .then_some(slot)
+    }
+
+    /// Stores a new job with its region statuses, after every stored job (creation always
+    /// brings the largest id); hands it back when the table is full, its id is not the
+    /// largest, or it is active while its account already has an active job.
+    // Handing the value back when full is heapless's convention; boxing would allocate.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn insert(&mut self, job: Job, regions: RegionStatuses) -> Result<u32, Job> {
+        let last_id = self
+            .entries
+            .back()
+            .and_then(|slot| self.job_at(slot))
+            .map(|last| last.id);
+        if self.is_full() || last_id.is_some_and(|last| last >= job.id) {
+            return Err(job);
+        }
+        let account_slot = match self.account_slot(job.account) {
+            Some(slot) => slot,
+            None => match self.new_account(job.account) {
+                Some(slot) => slot,
+                None => return Err(job), // cannot happen: accounts never outnumber jobs
+            },
+        };
+        if job.is_active()
+            && self
+                .accounts
+                .get(account_slot)
+                .is_some_and(|record| record.active != NONE)
+        {
+            return Err(job);
+        }
+        let entry = JobEntry {
+            job,
+            regions,
+            older: NONE,
+            newer: NONE,
+        };
+        let slot = match self.entries.push_back(entry) {
+            Ok(slot) => slot,
+            Err(entry) => return Err(entry.job),
+        };
+        self.index_new(slot, account_slot);
+        Ok(slot)
+    }
+
+    /// A record for an account that has no job yet.
+    fn new_account(&mut self, account: AccountId) -> Option<u32> {
+        let fresh = AccountJobs {
+            account,
+            active: NONE,
+            oldest: NONE,
+            newest: NONE,
+            count: 0,
+        };
+        let slot = self.accounts.push_back(fresh).ok()?;
+        self.by_account.insert(self.hasher.id(account.0), slot);
+        Some(slot)
+    }
+
+    /// Indexes the job at `slot`, which has the largest id of its account: the id index, the
+    /// account's list (at its newest end) and active job, the eviction order, the lease count
+    /// and the worker queues.
+    fn index_new(&mut self, slot: u32, account_slot: u32) {
+        let Some(job) = self.job_at(slot) else {
+            return;
+        };
+        let (id, is_active, is_leased) = (job.id, job.is_active(), job.is_leased());
+        let place = self.place(Some(job));
+        self.by_id.insert(self.hasher.id(id.0), slot);
+        let Some(record) = self.accounts.get_mut(account_slot) else {
+            return;
+        };
+        let older = record.newest;
+        record.newest = slot;
+        if record.oldest == NONE {
+            record.oldest = slot;
+        }
+        record.count = record.count.saturating_add(1);
+        if is_active {
+            record.active = slot;
+        }
+        if let Some(entry) = self.entries.get_mut(older) {
+            entry.newer = slot;
+        }
+        if let Some(entry) = self.entries.get_mut(slot) {
+            entry.older = older;
+            entry.newer = NONE;
+        }
+        if is_active {
+            self.active = self.active.saturating_add(1);
+        } else {
+            self.finished.set(slot, id.0);
+        }
+        if is_leased {
+            self.leased = self.leased.saturating_add(1);
+        }
+        self.move_in_queues(slot, Place::Nowhere, place);
+    }
+
+    /// Removes the job at `slot` from every index and returns it.
+    pub(crate) fn remove(&mut self, slot: u32) -> Option<Job> {
+        let entry = self.entries.get(slot)?;
+        let (id, account, older, newer) =
+            (entry.job.id, entry.job.account, entry.older, entry.newer);
+        if entry.job.is_leased() {
+            self.leased = self.leased.saturating_sub(1);
+        }
+        let place = self.place(Some(&entry.job));
+        self.move_in_queues(slot, place, Place::Nowhere);
+        if let Some(entry) = self.entries.get_mut(older) {
+            entry.newer = newer;
+        }
+        if let Some(entry) = self.entries.get_mut(newer) {
+            entry.older = older;
+        }
+        if let Some(account_slot) = self.account_slot(account) {
+            let mut now_empty = false;
+            if let Some(record) = self.accounts.get_mut(account_slot) {
+                if record.oldest == slot {
+                    record.oldest = newer;
+                }
+                if record.newest == slot {
+                    record.newest = older;
+                }
+                if record.active == slot {
+                    record.active = NONE;
+                    self.active = self.active.saturating_sub(1);
+                }
+                record.count = record.count.saturating_sub(1);
+                now_empty = record.count == 0;
+            }
+            if now_empty {
+                self.by_account
+                    .remove(self.hasher.id(account.0), account_slot);
+                self.accounts.remove(account_slot);
+            }
+        }
+        self.by_id.remove(self.hasher.id(id.0), slot);
+        self.finished.set(slot, EMPTY);
+        self.entries.remove(slot).map(|entry| entry.job)
+    }
+
+    /// Changes the job at `slot` (and its region statuses) with `change`, then brings every
+    /// index up to date from the job itself: a job that finished frees its account's active
+    /// slot and becomes a candidate for eviction; the lease count and the claim and due queues
+    /// follow its lease, `not_before` and status. A finished job never becomes active again:
+    /// callers only move jobs forward.
+    pub(crate) fn update<R>(
+        &mut self,
+        slot: u32,
+        change: impl FnOnce(&mut Job, &mut RegionStatuses) -> R,
+    ) -> Option<R> {
+        let before = self.place(self.job_at(slot));
+        let entry = self.entries.get_mut(slot)?;
+        let (was_active, was_leased) = (entry.job.is_active(), entry.job.is_leased());
+        let answer = change(&mut entry.job, &mut entry.regions);
+        let (is_active, is_leased) = (entry.job.is_active(), entry.job.is_leased());
+        let (id, account) = (entry.job.id, entry.job.account);
+        match (was_leased, is_leased) {
+            (false, true) => self.leased = self.leased.saturating_add(1),
+            (true, false) => self.leased = self.leased.saturating_sub(1),
+            _ => {}
+        }
+        let after = self.place(self.job_at(slot));
+        self.move_in_queues(slot, before, after);
+        if was_active && !is_active {
+            self.active = self.active.saturating_sub(1);
+            self.finished.set(slot, id.0);
+            if let Some(account_slot) = self.account_slot(account)
+                && let Some(record) = self.accounts.get_mut(account_slot)
+            {
+                record.active = NONE;
+            }
+        }
+        Some(answer)
+    }
+}

@@ -1,0 +1,167 @@
+//! `check` and `check_accounts` guard states that the table's own operations never build, so
+//! these tests corrupt its records directly and expect each rule to fire.
+
+#![allow(clippy::unwrap_used)] // tests may panic: that is how they fail
+
+use super::*;
+use crate::ids::{Region, TrailName};
+use crate::invariants::{Index, InvariantViolation};
+
+use crate::job::JobStatus;
+
+fn job(id: u64, account: u64, status: JobStatus) -> Job {
+    Job {
+        id: JobId(id),
+        account: AccountId(account),
+        region: Region::new("cn-hangzhou").unwrap(),
+        trail_name: TrailName::new("trail-name").unwrap(),
+        status,
+        created_at: Timestamp(id),
+        updated_at: Timestamp(id),
+        window_start: Timestamp(0),
+        window_end: Timestamp(id),
+        attempt: 0,
+        lease_expires_at: None,
+        not_before: Timestamp(id),
+        delivered: 0,
+        failure: (status == JobStatus::Failed).then_some(crate::lease::FailureReason::Reported),
+    }
+}
+
+/// Account 1: jobs 1 (completed), 3 (completed), 4 (active); account 2: job 2 (failed).
+fn table() -> JobTable<8> {
+    let mut table = JobTable::new(KeyHasher::new(5), 86_400);
+    for (id, account, status) in [
+        (1, 1, JobStatus::Completed),
+        (2, 2, JobStatus::Failed),
+        (3, 1, JobStatus::Completed),
+        (4, 1, JobStatus::Delivering),
+    ] {
+        table
+            .insert(job(id, account, status), RegionStatuses::NONE)
+            .unwrap();
+    }
+    table.check(5, Timestamp(10), 0, 3, 0).unwrap();
+    table
+}
+
+fn record_of(table: &mut JobTable<8>, account: u64) -> &mut AccountJobs {
+    let slot = table.account_slot(AccountId(account)).unwrap();
+    table.accounts.get_mut(slot).unwrap()
+}
+
+fn broken(corrupt: impl FnOnce(&mut JobTable<8>)) -> InvariantViolation {
+    let mut table = table();
+    corrupt(&mut table);
+    table.check_accounts().unwrap_err()
+}
+
+#[test]
+fn refuses_a_second_active_job_in_one_account() {
+    let mut table = table();
+    assert_eq!(
+        table
+            .insert(job(5, 1, JobStatus::Initializing), RegionStatuses::NONE)
+            .unwrap_err()
+            .id,
+        JobId(5)
+    );
+    // Behind the table's back: job 3 active again.
+    let slot = table.slot_of(JobId(3)).unwrap();
+    table.entries.get_mut(slot).unwrap().job.status = JobStatus::Initializing;
+    assert_eq!(
+        table.check_accounts(),
+        Err(InvariantViolation::SecondActiveJob {
+            account: AccountId(1)
+        })
+    );
+}
+
+#[test]
+fn account_records_that_disagree_with_the_jobs_are_caught() {
+    let mismatch = InvariantViolation::IndexMismatch(Index::Accounts);
+    assert_eq!(
+        broken(|t| record_of(t, 1).count = 2),
+        mismatch,
+        "count too small"
+    );
+    assert_eq!(
+        broken(|t| record_of(t, 1).count = 4),
+        mismatch,
+        "count too large"
+    );
+    assert_eq!(
+        broken(|t| record_of(t, 1).active = NONE),
+        mismatch,
+        "active forgotten"
+    );
+    assert_eq!(
+        broken(|t| record_of(t, 1).oldest = t.slot_of(JobId(3)).unwrap_or(NONE)),
+        mismatch,
+        "wrong oldest"
+    );
+    assert_eq!(
+        broken(|t| {
+            let slot = t.slot_of(JobId(3)).unwrap();
+            t.entries.get_mut(slot).unwrap().job.account = AccountId(2);
+        }),
+        mismatch,
+        "a job listed under another account"
+    );
+    assert_eq!(
+        broken(|t| {
+            let slot = t.slot_of(JobId(1)).unwrap();
+            t.entries.get_mut(slot).unwrap().newer = NONE;
+        }),
+        mismatch,
+        "a broken back link"
+    );
+    assert_eq!(
+        broken(|t| {
+            let (one, three) = (t.slot_of(JobId(1)).unwrap(), t.slot_of(JobId(3)).unwrap());
+            t.entries.get_mut(one).unwrap().job.id = JobId(9);
+            t.entries.get_mut(three).unwrap().job.id = JobId(1);
+        }),
+        mismatch,
+        "jobs out of id order"
+    );
+    assert_eq!(
+        broken(|t| {
+            let slot = t.account_slot(AccountId(2)).unwrap();
+            t.by_account.remove(t.hasher.id(2), slot);
+        }),
+        mismatch,
+        "an account missing from the index"
+    );
+    assert_eq!(
+        broken(|t| {
+            let slot = t.account_slot(AccountId(2)).unwrap();
+            t.accounts.get_mut(slot).unwrap().count = 0;
+        }),
+        mismatch,
+        "an empty record"
+    );
+    assert_eq!(
+        broken(|t| {
+            let slot = t.account_slot(AccountId(2)).unwrap();
+            t.by_account.insert(t.hasher.id(7), slot);
+        }),
+        mismatch,
+        "an index entry too many"
+    );
+}
+
+#[test]
+fn a_job_left_out_of_every_account_list_is_caught() {
+    let mut table = table();
+    // Unlink job 2 from account 2's record: the only job of that account.
+    let record = record_of(&mut table, 2);
+    record.count = 0;
+    let slot = table.account_slot(AccountId(2)).unwrap();
+    table.by_account.remove(table.hasher.id(2), slot);
+    table.accounts.remove(slot);
+    assert_eq!(
+        table.check_accounts(),
+        Err(InvariantViolation::IndexMismatch(Index::Accounts))
+    );
+}
