@@ -1,5 +1,7 @@
 //! [`Config`]: the scheduler's rules that a host may tune.
 
+use core::fmt;
+
 /// The scheduler's tunable rules. Plain public fields, so hosts write
 /// `Config { token_ttl_secs: 60, ..Config::DEFAULT }`.
 ///
@@ -14,7 +16,7 @@
 /// assert_eq!(config.retention_secs, 90 * 86_400);
 /// assert_eq!(Config::default(), Config::DEFAULT);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Config {
     /// How long a `ClientToken` record makes `create_job` idempotent, in seconds: a record made
@@ -117,6 +119,31 @@ mod defaults {
     }
     pub(super) fn max_job_secs() -> u64 {
         Config::DEFAULT.max_job_secs
+    }
+}
+
+/// Shows every setting but the `hash_seed`, a secret key: only whether it is still the public
+/// default (`<public default>`) or the host's own (`<secret>`).
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seed = if self.hash_seed == Config::DEFAULT.hash_seed {
+            format_args!("<public default>")
+        } else {
+            format_args!("<secret>")
+        };
+        f.debug_struct("Config")
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("retention_secs", &self.retention_secs)
+            .field("grace_secs", &self.grace_secs)
+            .field("max_trails_per_account", &self.max_trails_per_account)
+            .field("first_job_id", &self.first_job_id)
+            .field("hash_seed", &seed)
+            .field("lease_secs", &self.lease_secs)
+            .field("max_attempts", &self.max_attempts)
+            .field("retry_backoff_secs", &self.retry_backoff_secs)
+            .field("max_backoff_secs", &self.max_backoff_secs)
+            .field("max_job_secs", &self.max_job_secs)
+            .finish()
     }
 }
 

@@ -23,12 +23,27 @@ struct Link {
 
 const UNLINKED: Link = Link { next: NONE, tag: 0 };
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct HashIndex<const N: usize> {
     /// The first slot of each bucket's chain.
     heads: [u32; N],
     /// Per slot: the next slot in its bucket's chain, and its tag.
     links: [Link; N],
+}
+
+/// `clone_from` copies in place: a large index never goes through the stack.
+impl<const N: usize> Clone for HashIndex<N> {
+    fn clone(&self) -> Self {
+        HashIndex {
+            heads: self.heads,
+            links: self.links,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.heads.clone_from(&source.heads);
+        self.links.clone_from(&source.links);
+    }
 }
 
 impl<const N: usize> HashIndex<N> {
@@ -127,6 +142,27 @@ impl<const N: usize> HashIndex<N> {
             *link = UNLINKED;
         }
         true
+    }
+
+    /// The longest chain (for tests of the hash spread).
+    #[cfg(test)]
+    pub(crate) fn longest_chain(&self) -> usize {
+        self.heads
+            .iter()
+            .map(|&head| {
+                let mut length = 0usize;
+                let mut slot = head;
+                while slot != NONE && length <= N {
+                    length += 1;
+                    slot = self
+                        .links
+                        .get(position(slot))
+                        .map_or(NONE, |link| link.next);
+                }
+                length
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// How many slots the chains hold in all (for the invariant check: O(N)).

@@ -63,12 +63,27 @@ impl<K: TreeKey> Best<K> {
 /// Children per inner node.
 const ARITY: usize = 4;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct MinTree<K, const N: usize> {
     /// Slot `s`'s value (node `INNER + s`).
     leaves: [K; N],
     /// Inner node `i`'s best, for `i < INNER` (the rest unused).
     inner: [Best<K>; N],
+}
+
+/// `clone_from` copies in place: a large tree never goes through the stack.
+impl<K: TreeKey, const N: usize> Clone for MinTree<K, N> {
+    fn clone(&self) -> Self {
+        MinTree {
+            leaves: self.leaves,
+            inner: self.inner,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.leaves.clone_from(&source.leaves);
+        self.inner.clone_from(&source.inner);
+    }
 }
 
 impl<K: TreeKey, const N: usize> MinTree<K, N> {

@@ -24,7 +24,7 @@ struct Node<T> {
 }
 
 /// `N` slots of `T` on a doubly linked list, with a free list of vacant slots.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct ListSlab<T, const N: usize> {
     nodes: [Node<T>; N],
     front: u32,
@@ -35,6 +35,25 @@ pub(crate) struct ListSlab<T, const N: usize> {
     /// so that `new` and `clear` need not thread a free list through all `N` slots.
     fresh: u32,
     len: u32,
+}
+
+/// `clone_from` copies slot by slot in place: a large slab never goes through the stack.
+impl<T: Clone, const N: usize> Clone for ListSlab<T, N> {
+    fn clone(&self) -> Self {
+        ListSlab {
+            nodes: self.nodes.clone(),
+            ..*self
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.nodes.clone_from(&source.nodes);
+        self.front = source.front;
+        self.back = source.back;
+        self.free = source.free;
+        self.fresh = source.fresh;
+        self.len = source.len;
+    }
 }
 
 impl<T, const N: usize> ListSlab<T, N> {

@@ -52,7 +52,7 @@ pub(crate) struct Recorded {
     pub(crate) evicted_live: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct TokenCache<const N: usize> {
     /// Records in `recorded_at` order, oldest at the front.
     entries: ListSlab<Entry, N>,
@@ -67,6 +67,21 @@ pub(crate) enum TokenRefused {
     DuplicateKey,
     /// The cache is full.
     Full,
+}
+
+/// `clone_from` copies in place: a large cache never goes through the stack.
+impl<const N: usize> Clone for TokenCache<N> {
+    fn clone(&self) -> Self {
+        TokenCache {
+            entries: self.entries.clone(),
+            by_key: self.by_key.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.entries.clone_from(&source.entries);
+        self.by_key.clone_from(&source.by_key);
+    }
 }
 
 impl<const N: usize> TokenCache<N> {

@@ -61,13 +61,32 @@ impl Trail {
 
 /// The trail table: slots, a keyed hash index for lookups, and the slots in key order (for
 /// snapshots in canonical order and for counting an account's trails in a region).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct TrailTable<const N: usize> {
     slots: ListSlab<Trail, N>,
     by_key: HashIndex<N>,
     /// Occupied slots sorted by [`Trail::key`]. Insertion moves at most `N` `u32`s, which is
     /// cheap for trail tables (thousands of entries) and keeps lookups off this path.
     sorted: heapless::Vec<u32, N>,
+}
+
+/// `clone_from` copies in place: a large table never goes through the stack.
+impl<const N: usize> Clone for TrailTable<N> {
+    fn clone(&self) -> Self {
+        TrailTable {
+            slots: self.slots.clone(),
+            by_key: self.by_key.clone(),
+            sorted: self.sorted.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.slots.clone_from(&source.slots);
+        self.by_key.clone_from(&source.by_key);
+        self.sorted.clear();
+        // Cannot fail: both vectors have capacity N.
+        let _ = self.sorted.extend_from_slice(&source.sorted);
+    }
 }
 
 impl<const N: usize> TrailTable<N> {

@@ -50,7 +50,7 @@ impl Place {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct WorkerQueues<const N: usize> {
     /// The fresh list: each slot's neighbours ([`NONE`] at the ends, or when not listed).
     fresh_prev: [u32; N],
@@ -61,6 +61,28 @@ pub(crate) struct WorkerQueues<const N: usize> {
     backoff: MinTree<TimeKey, N>,
     /// Jobs in backoff by `(deadline, id)` and leased jobs by `(lease end, id)`.
     due: MinTree<TimeKey, N>,
+}
+
+/// `clone_from` copies in place: large queues never go through the stack.
+impl<const N: usize> Clone for WorkerQueues<N> {
+    fn clone(&self) -> Self {
+        WorkerQueues {
+            fresh_prev: self.fresh_prev,
+            fresh_next: self.fresh_next,
+            backoff: self.backoff.clone(),
+            due: self.due.clone(),
+            ..*self
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.fresh_prev.clone_from(&source.fresh_prev);
+        self.fresh_next.clone_from(&source.fresh_next);
+        self.fresh_head = source.fresh_head;
+        self.fresh_tail = source.fresh_tail;
+        self.backoff.clone_from(&source.backoff);
+        self.due.clone_from(&source.due);
+    }
 }
 
 impl<const N: usize> WorkerQueues<N> {

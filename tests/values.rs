@@ -438,3 +438,31 @@ fn parameters_carry_their_api_names() {
     let message = Error::InvalidParameterValue(Parameter::PageSize).to_string();
     assert!(message.contains("PageSize"), "{message}");
 }
+
+/// The hash seed is a secret key: `Debug` of a config, or of a scheduler that shows its
+/// config, says whether it was set but never prints it.
+#[test]
+fn debug_never_prints_the_hash_seed() {
+    let seed: u64 = 0x5eed_cafe_f00d_1234;
+    let config = Config {
+        hash_seed: seed,
+        ..Config::DEFAULT
+    };
+    let scheduler: JobScheduler<2, 2, 2> = JobScheduler::new(config);
+    for shown in [
+        format!("{config:?}"),
+        format!("{config:#?}"),
+        format!("{scheduler:?}"),
+    ] {
+        assert!(!shown.contains(&seed.to_string()), "{shown}");
+        assert!(!shown.contains("5eedcafef00d1234"), "{shown}");
+        assert!(shown.contains("hash_seed: <secret>"), "{shown}");
+        assert!(shown.contains("lease_secs: 300"), "{shown}");
+    }
+    let default = format!("{:?}", Config::DEFAULT);
+    assert!(default.contains("hash_seed: <public default>"), "{default}");
+    assert!(
+        !default.contains(&Config::DEFAULT.hash_seed.to_string()),
+        "{default}"
+    );
+}

@@ -62,7 +62,7 @@ struct AccountJobs {
     count: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct JobTable<const N: usize> {
     entries: ListSlab<JobEntry, N>,
     by_id: HashIndex<N>,
@@ -77,6 +77,34 @@ pub(crate) struct JobTable<const N: usize> {
     hasher: KeyHasher,
     /// The config's `max_job_secs`, which places deadlines in the due queue.
     max_job_secs: u64,
+}
+
+/// `clone_from` copies table by table in place: a large table never goes through the stack.
+impl<const N: usize> Clone for JobTable<N> {
+    fn clone(&self) -> Self {
+        JobTable {
+            entries: self.entries.clone(),
+            by_id: self.by_id.clone(),
+            finished: self.finished.clone(),
+            accounts: self.accounts.clone(),
+            by_account: self.by_account.clone(),
+            queues: self.queues.clone(),
+            ..*self
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.entries.clone_from(&source.entries);
+        self.by_id.clone_from(&source.by_id);
+        self.finished.clone_from(&source.finished);
+        self.accounts.clone_from(&source.accounts);
+        self.by_account.clone_from(&source.by_account);
+        self.active = source.active;
+        self.leased = source.leased;
+        self.queues.clone_from(&source.queues);
+        self.hasher = source.hasher;
+        self.max_job_secs = source.max_job_secs;
+    }
 }
 
 impl<const N: usize> JobTable<N> {
@@ -263,6 +291,18 @@ impl<const N: usize> JobTable<N> {
     pub(crate) fn newest_of(&self, account: AccountId) -> Option<u32> {
         let newest = self.account(account)?.newest;
         (newest != NONE).then_some(newest)
+    }
+
+    /// The slot of `account`'s oldest job.
+    pub(crate) fn oldest_of(&self, account: AccountId) -> Option<u32> {
+        let oldest = self.account(account)?.oldest;
+        (oldest != NONE).then_some(oldest)
+    }
+
+    /// The slot of the same account's next newer job.
+    pub(crate) fn newer_of_account(&self, slot: u32) -> Option<u32> {
+        let newer = self.entries.get(slot)?.newer;
+        (newer != NONE).then_some(newer)
     }
 
     /// The slot of the same account's next older job.

@@ -56,6 +56,28 @@ fn broken(corrupt: impl FnOnce(&mut JobTable<8>)) -> InvariantViolation {
     table.check_accounts().unwrap_err()
 }
 
+/// Ids that a client can leave behind (create, complete, delete every job whose id is not a
+/// multiple of the capacity) must not chain in one bucket: the id index hashes ids with the
+/// scheduler's key instead of taking them as they are.
+#[test]
+fn ids_that_are_all_multiples_of_the_capacity_spread_over_the_buckets() {
+    let mut table: JobTable<64> = JobTable::new(KeyHasher::new(5), 86_400);
+    for k in 1..=64u64 {
+        table
+            .insert(job(k * 64, 1, JobStatus::Completed), RegionStatuses::NONE)
+            .unwrap();
+    }
+    // 64 keys in 64 buckets: a chain of 8 has odds below 1e-5 for a random function.
+    assert!(
+        table.by_id.longest_chain() < 8,
+        "longest chain {}",
+        table.by_id.longest_chain()
+    );
+    table
+        .check(64 * 64 + 1, Timestamp(10_000), 0, 3, 0)
+        .unwrap();
+}
+
 #[test]
 fn refuses_a_second_active_job_in_one_account() {
     let mut table = table();
