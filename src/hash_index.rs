@@ -153,7 +153,7 @@ impl<const N: usize> HashIndex<N> {
                 let mut length = 0usize;
                 let mut slot = head;
                 while slot != NONE && length <= N {
-                    length += 1;
+                    length = length.saturating_add(1);
                     slot = self
                         .links
                         .get(position(slot))

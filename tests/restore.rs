@@ -123,7 +123,7 @@ fn a_deserializer_that_panics_part_way_leaves_the_scheduler_empty() {
     // Panic inside the jobs, after the trails were loaded.
     let cut = text.find("\"jobs\"").unwrap() + 40;
     let mut s = busy();
-    let mut other = Sched::new(Config::DEFAULT);
+    let other = Sched::new(Config::DEFAULT);
     other.check_invariants().unwrap();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let reader = PanicsAfter {
