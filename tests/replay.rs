@@ -86,6 +86,19 @@ fn the_sample_answers_in_the_examples_docs_are_real() {
 }
 
 #[test]
+fn the_sample_answers_in_the_readme_are_real() {
+    let samples: Vec<&str> = include_str!("../README.md")
+        .lines()
+        .filter(|line| line.starts_with("{\"RequestId\""))
+        .collect();
+    assert!(samples.len() >= 5);
+    for sample in samples {
+        let line = format!("{sample}\n");
+        assert!(GOLDEN.contains(&line), "not in the golden output: {line}");
+    }
+}
+
+#[test]
 fn scenario_from_stdin_and_from_a_file_answers_the_same() {
     let from_stdin = run(&["-"], replay::SCENARIO.as_bytes());
     assert_eq!((from_stdin.status, from_stdin.stdout.as_str()), (0, GOLDEN));
