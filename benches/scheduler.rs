@@ -1,4 +1,5 @@
-//! Benchmarks of the scheduler against a std reference, at half-full and full tables.
+//! Benchmarks of the scheduler against a std reference, at half-full and full tables, and of
+//! the worker protocol (the worker cycle, and `handle_timeout` expiring leases).
 //!
 //! `cargo bench --bench scheduler` measures; `cargo bench -- --test` runs each once (CI).
 //! Large schedulers live in `static`s (reset and restored in place), never on the stack.
@@ -13,7 +14,10 @@ use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
-use trail_backfill::{ClientToken, Config, CreateJob, JobId, JobOutcome, JobScheduler, Timestamp};
+use trail_backfill::{
+    AccountId, ClientToken, Config, CreateJob, JobId, JobOutcome, JobScheduler, Lease, Timestamp,
+    TrailKind, TrailSpec,
+};
 use workload::{ACCOUNTS, Backend, Fill, Workload, account, model::Model, token};
 
 type Small = JobScheduler<ACCOUNTS, 1024, 1024>;
@@ -32,13 +36,23 @@ fn plain_token(index: usize) -> ClientToken {
 
 /// Times `iters` cycles in batches, doing the untimed fill upkeep between batches.
 fn timed_cycles(workload: &mut Workload, backend: &mut impl Backend, iters: u64) -> Duration {
+    timed(workload, backend, iters, Workload::cycle)
+}
+
+/// Times `iters` runs of `step` in batches, doing the untimed fill upkeep between batches.
+fn timed<B: Backend>(
+    workload: &mut Workload,
+    backend: &mut B,
+    iters: u64,
+    step: impl Fn(&mut Workload, &mut B) -> JobId,
+) -> Duration {
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {
         let batch = left.min(workload.batch());
         let start = Instant::now();
         for _ in 0..batch {
-            black_box(workload.cycle(backend));
+            black_box(step(workload, backend));
         }
         total += start.elapsed();
         workload.restore_fill(backend, batch as usize);
@@ -70,6 +84,18 @@ fn cycle_at<const J: usize>(
             b.iter_custom(|iters| timed_cycles(&mut workload, &mut reference, iters))
         });
     }
+
+    // The worker cycle (create, claim_next, heartbeat, finish_job), full tables only: the
+    // std reference has no worker protocol.
+    let mut workload = Workload::new(Fill::Full, J, plain_token);
+    scheduler.reset(workload.config);
+    workload.prepare(scheduler);
+    let id = BenchmarkId::new("worker/full", J);
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| timed(&mut workload, scheduler, iters, Workload::worker_cycle))
+    });
+    assert_eq!(scheduler.stats().leased_jobs, 0);
+    scheduler.check_invariants().unwrap();
 }
 
 fn cycle(c: &mut Criterion) {
@@ -181,6 +207,10 @@ fn snapshot(c: &mut Criterion) {
     let bytes = postcard::to_allocvec(&*scheduler).unwrap();
     let mut buffer = vec![0u8; bytes.len()];
     let mut restored = LARGE_RESTORED.lock().unwrap();
+    // Once before timing, so that the check at the end holds when a filter skips the timing.
+    restored
+        .restore(&mut postcard::Deserializer::from_bytes(&bytes))
+        .unwrap();
 
     let mut group = c.benchmark_group("snapshot");
     group.sample_size(10);
@@ -243,11 +273,149 @@ fn hash_flooding(c: &mut Criterion) {
     group.finish();
 }
 
+/// How many leases `handle_timeout` expires per call, of how many.
+const EXPIRING: usize = 1_000;
+const LEASED: usize = 65_536;
+
+/// Where the `handle_timeout` benchmark stands: 65,536 leased jobs of as many accounts, in 65
+/// cohorts of 1,000 leases that end one second apart, plus 536 long-running jobs whose
+/// workers heartbeat every second.
+struct Leases {
+    /// The jobs of each cohort: cohort `k` is due at `now` when `step % 65 == k`.
+    cohorts: Vec<Vec<(AccountId, JobId)>>,
+    /// The long-running jobs' leases.
+    long_running: Vec<Lease>,
+    step: usize,
+    /// The time of the next `handle_timeout` call.
+    now: u64,
+}
+
+impl Leases {
+    const COHORTS: usize = LEASED / EXPIRING;
+
+    /// Leases of `COHORTS` seconds, retried at once (no backoff), never failing (no last
+    /// attempt, no deadline): each call expires one cohort, which is claimed again at once.
+    const CONFIG: Config = Config {
+        lease_secs: Self::COHORTS as u64,
+        retry_backoff_secs: 0,
+        max_attempts: u64::MAX,
+        max_job_secs: u64::MAX,
+        hash_seed: 0x6265_6e63_6873_6565,
+        ..Config::DEFAULT
+    };
+
+    /// Fills `scheduler` (emptied first) with 65,536 leased jobs: one per account, each
+    /// account's trail deleted once its job exists so that the trail table stays small.
+    fn prepare<const T: usize, const J: usize, const K: usize>(
+        scheduler: &mut JobScheduler<T, J, K>,
+    ) -> Leases {
+        assert!(J >= LEASED);
+        scheduler.reset(Self::CONFIG);
+        let start = 1_622_099_703;
+        let region = trail_backfill::Region::new("cn-hangzhou").unwrap();
+        let spec = TrailSpec {
+            name: trail_backfill::TrailName::new("trail-name").unwrap(),
+            kind: TrailKind::SingleAccount,
+            delivers_to_sls: true,
+        };
+        let now = Timestamp(start);
+        let mut jobs = Vec::with_capacity(LEASED);
+        for index in 0..LEASED {
+            let owner = account(index);
+            scheduler.create_trail(owner, &region, &spec, now).unwrap();
+            scheduler
+                .start_logging(owner, &region, &spec.name, now)
+                .unwrap();
+            let request = CreateJob {
+                account: owner,
+                region: region.clone(),
+                trail_name: spec.name.clone(),
+                client_token: None,
+            };
+            jobs.push((owner, scheduler.create_job(&request, now).unwrap().job_id));
+            scheduler.delete_trail(owner, &region, &spec.name).unwrap();
+        }
+        // Cohort k is claimed at start + k and its leases end at start + k + COHORTS; the
+        // long-running jobs are claimed with the last cohort.
+        let mut jobs = jobs.into_iter();
+        let mut cohorts = Vec::with_capacity(Self::COHORTS);
+        for k in 0..Self::COHORTS {
+            let cohort: Vec<_> = jobs.by_ref().take(EXPIRING).collect();
+            for &(owner, job) in &cohort {
+                scheduler
+                    .claim_job(owner, job, Timestamp(start + k as u64))
+                    .unwrap();
+            }
+            cohorts.push(cohort);
+        }
+        let last = Timestamp(start + Self::COHORTS as u64 - 1);
+        let long_running = jobs
+            .map(|(owner, job)| scheduler.claim_job(owner, job, last).unwrap())
+            .collect();
+        assert_eq!(scheduler.stats().leased_jobs, LEASED);
+        Leases {
+            cohorts,
+            long_running,
+            step: 0,
+            now: start + Self::COHORTS as u64,
+        }
+    }
+
+    /// The untimed upkeep after a call at `now` that expired the due cohort: it is claimed
+    /// again (its leases end `COHORTS` seconds later, last of all), and the long-running
+    /// jobs heartbeat. The next call, a second later, finds the same state shifted by a
+    /// second: 65,536 leases, of which the next cohort's 1,000 are due.
+    fn upkeep<const T: usize, const J: usize, const K: usize>(
+        &mut self,
+        scheduler: &mut JobScheduler<T, J, K>,
+    ) {
+        let now = Timestamp(self.now);
+        for &(owner, job) in &self.cohorts[self.step % Self::COHORTS] {
+            scheduler.claim_job(owner, job, now).unwrap();
+        }
+        for lease in &self.long_running {
+            scheduler.heartbeat(lease, 0, now).unwrap();
+        }
+        self.step += 1;
+        self.now += 1;
+    }
+}
+
+/// `handle_timeout` expiring 1,000 leases of 65,536, each call from the same state (up to a
+/// shift of time); only the call is timed.
+fn timeouts(c: &mut Criterion) {
+    let mut scheduler = LARGE.lock().unwrap();
+    let mut leases = Leases::prepare(&mut *scheduler);
+    let mut group = c.benchmark_group("handle_timeout");
+    group.throughput(Throughput::Elements(EXPIRING as u64));
+    let id = BenchmarkId::new(format!("expire-{EXPIRING}-leases-of"), LEASED);
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let now = Timestamp(leases.now);
+                let start = Instant::now();
+                let report = scheduler.handle_timeout(black_box(now));
+                total += start.elapsed();
+                assert_eq!(
+                    (report.leases_expired, report.jobs_failed),
+                    (EXPIRING as u32, 0)
+                );
+                leases.upkeep(&mut *scheduler);
+            }
+            total
+        })
+    });
+    group.finish();
+    assert_eq!(scheduler.stats().leased_jobs, LEASED);
+    scheduler.check_invariants().unwrap();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = cycle, create_outcomes, list, snapshot, hash_flooding
+    targets = cycle, create_outcomes, list, snapshot, hash_flooding, timeouts
 }
 criterion_main!(benches);

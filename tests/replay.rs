@@ -1,4 +1,4 @@
-//! The `replay` example (examples/replay.rs): its built-in scenario answers exactly as
+//! The `replay` example (examples/replay/): its built-in scenario answers exactly as
 //! examples/scenario.out.jsonl says, a log replayed in two parts through a snapshot ends as the
 //! whole log does, and bad lines get 400 answers without stopping the replay.
 //!
@@ -6,7 +6,7 @@
 //! whole program with its arguments and streams passed in.
 
 #[allow(dead_code)]
-#[path = "../examples/replay.rs"]
+#[path = "../examples/replay/main.rs"]
 mod replay;
 
 use std::path::PathBuf;
@@ -73,7 +73,7 @@ fn scenario_answers_match_the_golden_file() {
 
 #[test]
 fn the_sample_answers_in_the_examples_docs_are_real() {
-    let source = include_str!("../examples/replay.rs");
+    let source = include_str!("../examples/replay/main.rs");
     let samples: Vec<&str> = source
         .lines()
         .filter_map(|line| line.strip_prefix("//! {\"RequestId\""))
@@ -81,6 +81,19 @@ fn the_sample_answers_in_the_examples_docs_are_real() {
     assert!(samples.len() >= 3);
     for sample in samples {
         let line = format!("{{\"RequestId\"{sample}\n");
+        assert!(GOLDEN.contains(&line), "not in the golden output: {line}");
+    }
+}
+
+#[test]
+fn the_sample_answers_in_the_readme_are_real() {
+    let samples: Vec<&str> = include_str!("../README.md")
+        .lines()
+        .filter(|line| line.starts_with("{\"RequestId\""))
+        .collect();
+    assert!(samples.len() >= 5);
+    for sample in samples {
+        let line = format!("{sample}\n");
         assert!(GOLDEN.contains(&line), "not in the golden output: {line}");
     }
 }
@@ -104,9 +117,13 @@ fn a_log_replayed_in_two_parts_through_a_snapshot_ends_as_the_whole_log() {
     let whole = run(&["--snapshot", path_str(&whole_snapshot)], b"");
     assert_eq!((whole.status, whole.stdout.as_str()), (0, GOLDEN));
 
-    // Split half-way, between two request lines, while a job is active.
+    // Split between two request lines while a worker holds a lease: just before the first
+    // heartbeat.
     let lines: Vec<&str> = replay::SCENARIO.split_inclusive('\n').collect();
-    let half = lines.len() / 2;
+    let half = lines
+        .iter()
+        .position(|line| line.contains("\"HeartbeatDeliveryHistoryJob\""))
+        .expect("the scenario has a heartbeat");
     let (first, second) = (dir.join("first.jsonl"), dir.join("second.jsonl"));
     std::fs::write(&first, lines[..half].concat()).expect("write the first part");
     std::fs::write(&second, lines[half..].concat()).expect("write the second part");
@@ -142,11 +159,13 @@ fn a_log_replayed_in_two_parts_through_a_snapshot_ends_as_the_whole_log() {
     let half_bytes = std::fs::read(&half_snapshot).expect("read the half-way snapshot");
     let mut halfway = replay::new_scheduler();
     replay::restore_snapshot(&mut halfway, &half_bytes).expect("restore");
-    assert!(
-        halfway
-            .active_job(trail_backfill::AccountId(1512666876910001))
-            .is_some(),
-        "the split should fall while a job runs"
+    let running = halfway
+        .active_job(trail_backfill::AccountId(1512666876910001))
+        .expect("the split should fall while a job runs");
+    assert_eq!(
+        (running.attempt, halfway.stats().leased_jobs),
+        (1, 1),
+        "the split should fall while a worker holds the job's lease"
     );
     assert_eq!(
         std::fs::read(&end_snapshot).expect("read the final snapshot"),
@@ -230,6 +249,30 @@ fn bad_lines_get_400_answers_and_the_replay_goes_on() {
         // 21, 22: fine, and the bad lines changed nothing
         format!(r#"{{{at}, "Action": "StartLogging", "Name": "trail-name"}}"#),
         format!(r#"{{{at}, "Action": "CreateDeliveryHistoryJob", "TrailName": "trail-name"}}"#),
+        // 23: the worker protocol: a claim, fine
+        format!(r#"{{{at}, "Action": "ClaimDeliveryHistoryJob"}}"#),
+        // 24: a heartbeat without its Attempt
+        format!(r#"{{{at}, "Action": "HeartbeatDeliveryHistoryJob", "JobId": 16602, "Delivered": 5}}"#),
+        // 25: a region status that does not exist
+        format!(r#"{{{at}, "Action": "ReportDeliveryHistoryJobRegion", "JobId": 16602, "Attempt": 1, "Region": "cn-hangzhou", "Status": 7}}"#),
+        // 26: an outcome that does not exist
+        format!(r#"{{{at}, "Action": "FinishDeliveryHistoryJob", "JobId": 16602, "Attempt": 1, "Outcome": "Maybe"}}"#),
+        // 27: an Attempt past u32
+        format!(r#"{{{at}, "Action": "FinishDeliveryHistoryJob", "JobId": 16602, "Attempt": 4294967297, "Outcome": "Completed"}}"#),
+        // 28: a negative Delivered
+        format!(r#"{{{at}, "Action": "HeartbeatDeliveryHistoryJob", "JobId": 16602, "Attempt": 1, "Delivered": -5}}"#),
+        // 29: a region the crate rejects
+        format!(r#"{{{at}, "Action": "ReportDeliveryHistoryJobRegion", "JobId": 16602, "Attempt": 1, "Region": "CN_Hangzhou", "Status": 1}}"#),
+        // 30: a claim of a JobId that is no integer
+        format!(r#"{{{at}, "Action": "ClaimDeliveryHistoryJob", "JobId": "16602"}}"#),
+        // 31: a region report without its Status
+        format!(r#"{{{at}, "Action": "ReportDeliveryHistoryJobRegion", "JobId": 16602, "Attempt": 1, "Region": "cn-hangzhou"}}"#),
+        // 32: a stop without its JobId
+        format!(r#"{{{at}, "Action": "StopDeliveryHistoryJob"}}"#),
+        // 33, 34: fine, and the lease of line 23 is still held at attempt 1, with nothing
+        // reported by the bad lines
+        format!(r#"{{{at}, "Action": "HeartbeatDeliveryHistoryJob", "JobId": 16602, "Attempt": 1}}"#),
+        format!(r#"{{{at}, "Action": "GetDeliveryHistoryJob", "JobId": 16602}}"#),
     ]
     .into_iter()
     .map(String::into_bytes)
@@ -270,6 +313,18 @@ fn bad_lines_get_400_answers_and_the_replay_goes_on() {
         ),
         (21, 200, "", ""),
         (22, 200, "", ""),
+        (23, 200, "", ""),
+        (24, 400, "MissingParameter", "\"Attempt\""),
+        (25, 400, "InvalidParameterValue", "parameter Status "),
+        (26, 400, "InvalidParameterValue", "parameter Outcome "),
+        (27, 400, "InvalidParameterValue", "parameter Attempt "),
+        (28, 400, "InvalidParameterValue", "parameter Delivered "),
+        (29, 400, "InvalidParameterValue", "parameter Region "),
+        (30, 400, "InvalidParameterValue", "parameter JobId "),
+        (31, 400, "MissingParameter", "\"Status\""),
+        (32, 400, "MissingParameter", "\"JobId\""),
+        (33, 200, "", ""),
+        (34, 200, "", ""),
     ];
 
     let outcome = run(&["-"], &input);
@@ -295,6 +350,16 @@ fn bad_lines_get_400_answers_and_the_replay_goes_on() {
     assert_eq!(answers[0]["Name"], "trail-name");
     assert_eq!(answers[18]["Changed"], true);
     assert_eq!(answers[19]["JobId"], replay::CONFIG.first_job_id);
+    assert_eq!(answers[20]["JobId"], replay::CONFIG.first_job_id);
+    assert_eq!(answers[20]["Attempt"], 1);
+    assert_eq!(answers[30]["LeaseExpiresAt"], "2021-05-27T07:05:00Z");
+    let job = &answers[31];
+    assert_eq!(
+        (&job["JobStatus"], &job["Attempt"], &job["Delivered"]),
+        (&Value::from(1), &Value::from(1), &Value::from(0))
+    );
+    assert_eq!(job["Status"], Value::Array(Vec::new()));
+    assert!(job.get("FailureReason").is_none(), "{job}");
 }
 
 #[test]
@@ -306,16 +371,35 @@ fn the_summary_lists_trails_and_jobs_on_stderr() {
     let [head, trails, jobs] = sections[..] else {
         panic!("three sections expected: {summary}");
     };
-    // DeleteTrail takes no time: the clock is that of StopLogging, the last call that took one.
+    // The clock is that of the stop, the last call that changed anything: refused worker
+    // calls, queries and a HandleTimeouts with nothing due take no time.
     assert!(
-        head.starts_with("clock 2021-05-27T11:05:00Z, next job id 16604"),
+        head.starts_with("clock 2021-05-27T12:23:00Z, next job id 16606"),
         "{head}"
     );
+    assert!(head.contains("(0 active, 0 leased)"), "{head}");
     assert!(trails.contains("trail-name"), "{trails}");
     assert!(!trails.contains("trail-shanghai"), "deleted: {trails}");
-    assert_eq!(jobs.lines().count(), 2, "a header and job 16603: {jobs}");
+    let rows: Vec<&str> = jobs.lines().collect();
+    assert_eq!(rows.len(), 4, "a header and jobs 16603 to 16605: {jobs}");
     assert!(
-        jobs.contains("16603") && jobs.contains("3 failed"),
+        rows[0].ends_with("ATTEMPT  LEASE  DELIVERED  FAILURE"),
+        "{jobs}"
+    );
+    assert!(
+        rows[1].starts_with("16603")
+            && rows[1].contains("3 failed")
+            && rows[1].ends_with("Reported"),
+        "{jobs}"
+    );
+    assert!(
+        rows[2].starts_with("16604")
+            && rows[2].contains("2 completed")
+            && rows[2].contains(" 9100 "),
+        "{jobs}"
+    );
+    assert!(
+        rows[3].starts_with("16605") && rows[3].ends_with("Stopped"),
         "{jobs}"
     );
 }

@@ -1,6 +1,8 @@
 //! The benchmark workload, shared by the crate and the std reference: many accounts, one
 //! trail each, and the full cycle of a backfill task (`create_job` with a client token, then
-//! `start_job`, then `complete_job`), at a chosen fill of the job table and token cache.
+//! `start_job`, then `complete_job`), at a chosen fill of the job table and token cache. The
+//! crate alone also runs the worker cycle (`create_job`, `claim_next`, `heartbeat`,
+//! `finish_job`).
 
 use trail_backfill::{
     AccountId, ClientToken, Config, CreateJob, Error, Job, JobCreated, JobId, JobOutcome,
@@ -206,16 +208,22 @@ impl Workload {
         }
     }
 
-    /// One full cycle: create (with a token), start, complete.
+    /// The next request of the pool, and the next second.
     #[inline]
-    pub fn cycle(&mut self, backend: &mut impl Backend) -> JobId {
+    fn next(&mut self) -> (&CreateJob, Timestamp) {
         let request = &self.requests[self.next_request];
         self.next_request += 1;
         if self.next_request == self.requests.len() {
             self.next_request = 0;
         }
         self.now += 1;
-        let now = Timestamp(self.now);
+        (request, Timestamp(self.now))
+    }
+
+    /// One full cycle: create (with a token), start, complete.
+    #[inline]
+    pub fn cycle(&mut self, backend: &mut impl Backend) -> JobId {
+        let (request, now) = self.next();
         let created = backend.create_job(request, now).unwrap();
         debug_assert!(!created.replayed);
         backend
@@ -223,6 +231,25 @@ impl Workload {
             .unwrap();
         backend
             .complete_job(request.account, created.job_id, JobOutcome::Completed, now)
+            .unwrap();
+        created.job_id
+    }
+
+    /// One worker cycle, as a remote worker drives it: create (with a token), `claim_next`
+    /// (the new job: every other job has finished), one heartbeat, `finish_job`.
+    #[inline]
+    pub fn worker_cycle<const T: usize, const J: usize, const K: usize>(
+        &mut self,
+        scheduler: &mut JobScheduler<T, J, K>,
+    ) -> JobId {
+        let (request, now) = self.next();
+        let created = scheduler.create_job(request, now).unwrap();
+        debug_assert!(!created.replayed);
+        let lease = scheduler.claim_next(now).unwrap();
+        debug_assert_eq!(lease.job, created.job_id);
+        scheduler.heartbeat(&lease, 1_000, now).unwrap();
+        scheduler
+            .finish_job(&lease, JobOutcome::Completed, now)
             .unwrap();
         created.job_id
     }
