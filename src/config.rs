@@ -80,6 +80,7 @@ impl Config {
     };
 
     /// The lease length in force: [`lease_secs`](Self::lease_secs), with 0 acting as 1.
+    #[must_use]
     pub const fn effective_lease_secs(&self) -> u64 {
         if self.lease_secs == 0 {
             1
@@ -89,6 +90,7 @@ impl Config {
     }
 
     /// The attempt limit in force: [`max_attempts`](Self::max_attempts) within `1..=u32::MAX`.
+    #[must_use]
     pub const fn effective_max_attempts(&self) -> u32 {
         if self.max_attempts == 0 {
             1

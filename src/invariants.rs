@@ -1,5 +1,5 @@
 //! [`InvariantViolation`]: what [`JobScheduler::check_invariants`](crate::JobScheduler::check_invariants)
-//! and snapshot loading report when a state breaks SPEC section 6.
+//! and snapshot loading report when a state breaks one of the scheduler's invariants.
 //!
 //! The scheduler's own transitions never produce such a state; the check exists for tests,
 //! fuzzers, and snapshots from storage. Each table checks its own rules (`check` in
@@ -36,7 +36,26 @@ pub enum Index {
     Regions,
 }
 
-/// A broken invariant (SPEC section 6), with what it concerns.
+/// A broken invariant, with what it concerns. The scheduler's own transitions never break
+/// one; [`JobScheduler::check_invariants`](crate::JobScheduler::check_invariants) and
+/// snapshot loading look for them. The variants name the invariant they guard:
+///
+/// 1. At most one active job per account.
+/// 2. Every job id is below the next id to assign, and ids are unique.
+/// 3. Per account and region, at most `max_trails_per_account` trails; trail keys are unique.
+/// 4. Every token record names a job id below the next id to assign; records are unique per
+///    key and held in non-decreasing `recorded_at` order; the next id is at least
+///    `first_job_id`.
+/// 5. The internal indexes agree with the tables.
+/// 6. Sizes never exceed the capacities.
+/// 7. No stored time (`created_at`, `updated_at`, `logging_since`, a token's `recorded_at`)
+///    is later than the clock (`window_end` may lie up to `grace_secs` ahead);
+///    `window_start <= created_at`, `created_at <= updated_at`, `window_start <=
+///    window_end`; a larger id never has an earlier `created_at`.
+/// 8. A job is leased only while active, with `attempt >= 1` and a lease that ends by its
+///    deadline; `attempt <= max(max_attempts, 1)`; a `Failed` job has a failure reason and
+///    no other job has one; a finished job has no region still initializing or delivering;
+///    at most [`MAX_REGIONS`](crate::MAX_REGIONS) regions are known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]

@@ -27,11 +27,13 @@ pub enum JobStatus {
 
 impl JobStatus {
     /// The API's numeric code (`JobStatus` in `GetDeliveryHistoryJob`), 0 to 3.
+    #[must_use]
     pub const fn code(self) -> u8 {
         self as u8
     }
 
     /// The status with the API's numeric `code`, if any.
+    #[must_use]
     pub const fn from_code(code: u8) -> Option<JobStatus> {
         match code {
             0 => Some(JobStatus::Initializing),
@@ -44,6 +46,7 @@ impl JobStatus {
 
     /// Whether a job in this status is active (initializing or delivering): an account has at
     /// most one active job.
+    #[must_use]
     pub const fn is_active(self) -> bool {
         matches!(self, JobStatus::Initializing | JobStatus::Delivering)
     }
@@ -77,6 +80,7 @@ pub enum JobOutcome {
 
 impl JobOutcome {
     /// The status a job ends in with this outcome.
+    #[must_use]
     pub const fn status(self) -> JobStatus {
         match self {
             JobOutcome::Completed => JobStatus::Completed,
@@ -125,11 +129,13 @@ pub struct Job {
 
 impl Job {
     /// Whether the job is active (initializing or delivering).
+    #[must_use]
     pub const fn is_active(&self) -> bool {
         self.status.is_active()
     }
 
     /// Whether a worker holds a lease on it.
+    #[must_use]
     pub const fn is_leased(&self) -> bool {
         self.lease_expires_at.is_some()
     }

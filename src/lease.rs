@@ -70,6 +70,7 @@ pub struct TimeoutReport {
 
 impl TimeoutReport {
     /// Whether the call changed nothing.
+    #[must_use]
     pub const fn is_empty(&self) -> bool {
         self.leases_expired == 0 && self.jobs_failed == 0
     }

@@ -159,6 +159,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     ///
     /// let scheduler: JobScheduler<0, 4, 4> = JobScheduler::new(Config::DEFAULT);
     /// ```
+    #[must_use]
     pub const fn new(config: Config) -> Self {
         const {
             assert!(
@@ -211,6 +212,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     }
 
     /// The scheduler's config.
+    #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
     }
@@ -221,16 +223,19 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// time for everything it stores or compares, so a host whose clock steps back (a replica
     /// taking over, say) still gets consistent answers. Errors, replays and `Unchanged`
     /// answers leave the clock where it was.
+    #[must_use]
     pub fn clock(&self) -> Timestamp {
         self.clock
     }
 
     /// The id the next created job will get.
+    #[must_use]
     pub fn next_job_id(&self) -> JobId {
         JobId(self.next_job_id)
     }
 
     /// Sizes and counters.
+    #[must_use]
     pub fn stats(&self) -> Stats {
         Stats {
             trails: self.trails.len(),
@@ -251,6 +256,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     // ----- queries -----
 
     /// The trail `(account, region, name)`.
+    #[must_use]
     pub fn trail(&self, account: AccountId, region: &Region, name: &TrailName) -> Option<&Trail> {
         let hash = self.hasher.trail_key(account, region, name);
         self.trails
@@ -264,6 +270,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
 
     /// Job `job` if `account` owns it (`GetDeliveryHistoryJob`). Another account's job is
     /// `None`, exactly as a missing one.
+    #[must_use]
     pub fn job(&self, account: AccountId, job: JobId) -> Option<&Job> {
         self.jobs.job_at(self.jobs.slot_owned_by(account, job)?)
     }
@@ -274,6 +281,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     }
 
     /// The account's active (initializing or delivering) job.
+    #[must_use]
     pub fn active_job(&self, account: AccountId) -> Option<&Job> {
         self.jobs.active_of(account)
     }
@@ -702,11 +710,12 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
 
     // ----- invariants -----
 
-    /// Checks every invariant of SPEC section 6 in O(size): at most one active job per
-    /// account; ids unique and below the next id; trail limits and unique keys; token records
-    /// unique, ordered and naming past ids; the internal indexes agree with the tables; sizes
-    /// within capacity; no stored time after [`clock`](Self::clock), windows and creation
-    /// times in order.
+    /// Checks every invariant of the scheduler in O(size), the eight that
+    /// [`InvariantViolation`] lists: at most one active job per account; ids unique and below
+    /// the next id; trail limits and unique keys; token records unique, ordered and naming
+    /// past ids; the internal indexes agree with the tables; sizes within capacity; no stored
+    /// time after [`clock`](Self::clock), windows and creation times in order; leases,
+    /// attempts, failure reasons and regions consistent with each job's status.
     ///
     /// # Errors
     ///
@@ -763,7 +772,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     }
 }
 
-/// When the trail started logging, if it can feed a backfill task (SPEC check 3, in order).
+/// When the trail started logging, if it can feed a backfill task (the eligibility check of
+/// `create_job`, its reasons in order).
 fn eligible_since(trail: &Trail) -> Result<Timestamp, Error> {
     if trail.kind == TrailKind::Organization {
         return Err(Error::TrailNotEligible(Ineligibility::OrganizationTrail));

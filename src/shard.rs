@@ -36,6 +36,7 @@ use crate::ids::AccountId;
 /// assert_eq!(shard, shard_for(AccountId(1512666876910001), 4)); // stable
 /// assert_eq!(shard_for(AccountId(7), 1), 0);
 /// ```
+#[must_use]
 pub fn shard_for(account: AccountId, shards: usize) -> usize {
     let buckets = i64::try_from(shards).unwrap_or(i64::MAX);
     if buckets <= 1 {

@@ -152,7 +152,7 @@ impl<const N: usize> TokenCache<N> {
         record.is_live(now, ttl_secs).then_some(record)
     }
 
-    /// Stores `record` (made at `now`, the latest time yet), in SPEC's order: (a) an expired
+    /// Stores `record` (made at `now`, the latest time yet), in `create_job`'s order: (a) an expired
     /// record for the same key leaves; (b) if still full, the oldest record leaves; (c) the new
     /// record joins at the back. The caller has checked that no live record holds the key.
     pub(crate) fn record(&mut self, hash: u64, record: TokenRecord, ttl_secs: u64) -> Recorded {

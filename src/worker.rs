@@ -53,6 +53,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// let scheduler: JobScheduler<4, 4, 4> = JobScheduler::new(Config::DEFAULT);
     /// assert!(scheduler.job_regions(AccountId(1), JobId(1)).is_none());
     /// ```
+    #[must_use]
     pub fn job_regions(
         &self,
         account: AccountId,
@@ -67,6 +68,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// deadline (`created_at + max_job_secs`). `None` when no job is active. O(1).
     ///
     /// A host sleeps until then (or until a request arrives), then calls `handle_timeout`.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         self.jobs.next_due().map(|(_, due)| due)
     }
@@ -80,6 +82,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// A claim increments the job's `attempt`, moves it `Initializing -> Delivering`, and
     /// leases it until `min(now + lease_secs, deadline)`, with `updated_at = now`. O(log n),
     /// plus O(log n) for each job past its deadline that `handle_timeout` has not failed yet.
+    #[must_use = "a claimed job is leased: dropping the lease leaves the job waiting for its lease to run out"]
     pub fn claim_next(&mut self, now: Timestamp) -> Option<Lease> {
         let now = self.time(now);
         let slot = self.jobs.next_claimable(now)?;

@@ -17,7 +17,7 @@
 //! current version.
 //!
 //! Loading validates every value (names are checked as their `new` does) and then every
-//! invariant of SPEC section 6, and rejects a snapshot that breaks one or whose format version
+//! invariant of the scheduler, and rejects a snapshot that breaks one or whose format version
 //! is unknown, for no other reason (the host's storage guards the bytes: there is no
 //! checksum). Self-describing formats (JSON) may list the fields in any order (a round trip
 //! through `serde_json::Value` sorts them): tables read before the config are re-indexed
