@@ -132,7 +132,7 @@ impl Effect {
             E::TrailDeleted => Effect::TrailDeleted,
             E::LoggingStarted(t) => Effect::LoggingStarted(*t),
             E::LoggingStopped(t) => Effect::LoggingStopped(*t),
-            E::JobCreated(c) => Effect::JobCreated(c.clone()),
+            E::JobCreated(c) => Effect::JobCreated(*c),
             E::JobStarted(t) => Effect::JobStarted(*t),
             E::JobCompleted(t) => Effect::JobCompleted(*t),
             E::JobDeleted(job) => Effect::JobDeleted(job.clone()),

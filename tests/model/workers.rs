@@ -408,10 +408,10 @@ impl Model {
         let fail = |what: &str| Err(format!("model: {what}"));
         let max_attempts = self.max_attempts();
         for job in self.jobs.values() {
-            if let Some(end) = job.lease_expires_at {
-                if !is_active(job.status) || job.attempt < 1 || end > self.deadline(job) {
-                    return fail("lease of a job");
-                }
+            if job.lease_expires_at.is_some_and(|end| {
+                !is_active(job.status) || job.attempt < 1 || end > self.deadline(job)
+            }) {
+                return fail("lease of a job");
             }
             if job.attempt > max_attempts {
                 return fail("attempt above max_attempts");

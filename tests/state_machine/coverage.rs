@@ -95,27 +95,24 @@ fn worker_labels(
         _ => None,
     };
     let error = outcome.error();
-    match command_of(step) {
-        Some(Command::ClaimNext | Command::ClaimJob { .. }) => {
-            let lease = match outcome {
-                Outcome::Claimed(lease) | Outcome::Effect(Ok(model::Effect::JobClaimed(lease))) => {
-                    *lease
-                }
-                Outcome::Leased(Ok(lease)) => Some(*lease),
-                _ => None,
-            };
-            match lease {
-                Some(lease) => {
-                    push("claim");
-                    if lease.attempt >= 2 {
-                        push("claim: a retry (attempt >= 2)");
-                    }
-                }
-                None if error.is_none() => push("claim_next: nothing to claim"),
-                None => {}
+    if let Some(Command::ClaimNext | Command::ClaimJob { .. }) = command_of(step) {
+        let lease = match outcome {
+            Outcome::Claimed(lease) | Outcome::Effect(Ok(model::Effect::JobClaimed(lease))) => {
+                *lease
             }
+            Outcome::Leased(Ok(lease)) => Some(*lease),
+            _ => None,
+        };
+        match lease {
+            Some(lease) => {
+                push("claim");
+                if lease.attempt >= 2 {
+                    push("claim: a retry (attempt >= 2)");
+                }
+            }
+            None if error.is_none() => push("claim_next: nothing to claim"),
+            None => {}
         }
-        _ => {}
     }
     match (command_of(step), error) {
         (Some(Command::ClaimJob { job, .. }), Some(Error::JobNotClaimable { .. })) => {
@@ -141,10 +138,10 @@ fn worker_labels(
                 push("heartbeat refused: stale attempt (LeaseLost)");
             }
         }
-        (Some(Command::Heartbeat { lease, .. }), Some(Error::JobNotFound)) => {
-            if job_before(lease.job).is_some_and(|j| j.account != lease.account) {
-                push("heartbeat refused: another account's job (JobNotFound)");
-            }
+        (Some(Command::Heartbeat { lease, .. }), Some(Error::JobNotFound))
+            if job_before(lease.job).is_some_and(|j| j.account != lease.account) =>
+        {
+            push("heartbeat refused: another account's job (JobNotFound)");
         }
         (Some(Command::ReportRegion { .. }), None) => push(match transition {
             Some(Transition::Changed) => "region reported",
@@ -157,21 +154,21 @@ fn worker_labels(
             Some(Transition::Changed) => "finish_job",
             _ => "finish_job Unchanged on a finished job",
         }),
-        (Some(Command::FinishJob { lease, .. }), Some(Error::LeaseLost)) => {
-            if job_before(lease.job).is_some_and(|j| !is_active(j) && j.attempt == lease.attempt) {
-                push("finish_job refused: finished by another path");
-            }
+        (Some(Command::FinishJob { lease, .. }), Some(Error::LeaseLost))
+            if job_before(lease.job)
+                .is_some_and(|j| !is_active(j) && j.attempt == lease.attempt) =>
+        {
+            push("finish_job refused: finished by another path");
         }
         (Some(Command::StopJob { .. }), None) => push(match transition {
             Some(Transition::Changed) => "stop",
             _ => "stop: already finished",
         }),
-        (Some(Command::CompleteJob { job, .. }), None) => {
+        (Some(Command::CompleteJob { job, .. }), None)
             if transition == Some(Transition::Changed)
-                && job_before(*job).is_some_and(|j| j.lease_expires_at.is_some())
-            {
-                push("complete_job ends a lease");
-            }
+                && job_before(*job).is_some_and(|j| j.lease_expires_at.is_some()) =>
+        {
+            push("complete_job ends a lease");
         }
         (Some(Command::HandleTimeout), None) => {
             let report = match outcome {
