@@ -3,7 +3,7 @@
 //!
 //! It shares no code with `src/` beyond the public value types, so a bug in the crate and the
 //! same bug here would have to be written twice. The state-machine test
-//! (`tests/state_machine.rs`) plays random operations into both and compares every answer and
+//! (`tests/state_machine/`) plays random operations into both and compares every answer and
 //! the whole observable state after every step; the benchmarks reuse it as the std baseline:
 //!
 //! ```ignore
