@@ -240,7 +240,7 @@ pub fn census_reaches_every_situation() {
 
     let mut census: BTreeMap<String, usize> = BTreeMap::new();
     let mut runner = TestRunner::deterministic();
-    for case in 0..450 {
+    for case in 0..600 {
         let (initial, steps, _) = match case % 3 {
             0 => Reference::<4, 4, 4>::sequential_strategy(1..100)
                 .new_tree(&mut runner)
