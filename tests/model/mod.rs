@@ -39,7 +39,7 @@
 
 #![allow(dead_code)]
 
-mod workers;
+pub mod workers;
 
 pub use workers::TimeoutReport;
 

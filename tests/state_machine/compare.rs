@@ -99,6 +99,11 @@ pub fn assert_same_state<const T: usize, const J: usize, const K: usize>(
             "list_jobs({account:?})"
         );
     }
+    assert_eq!(
+        trail_backfill::MAX_REGIONS,
+        model::workers::MAX_REGIONS,
+        "MAX_REGIONS"
+    );
     assert_eq!(s.poll_timeout(), model.poll_timeout(), "poll_timeout()");
     assert_eq!(
         s.regions().cloned().collect::<Vec<_>>(),
