@@ -3,7 +3,7 @@
 //!
 //! It shares no code with `src/` beyond the public value types, so a bug in the crate and the
 //! same bug here would have to be written twice. The state-machine test
-//! (`tests/state_machine.rs`) plays random operations into both and compares every answer and
+//! (`tests/state_machine/`) plays random operations into both and compares every answer and
 //! the whole observable state after every step; the benchmarks reuse it as the std baseline:
 //!
 //! ```ignore
@@ -23,18 +23,32 @@
 //! - active jobs: `BTreeMap<account, JobId>` (SPEC: at most one per account);
 //! - finished job ids: `BTreeSet<u64>`, so "the finished job with the smallest id" is `first()`;
 //! - token records: `BTreeMap<(account, region, token), (sequence, record)>` for lookup, and
-//!   `BTreeMap<sequence, key>` for the first-in first-out order (smallest sequence = oldest).
+//!   `BTreeMap<sequence, key>` for the first-in first-out order (smallest sequence = oldest);
+//! - each job's reported regions: `BTreeMap<job id, BTreeMap<region id, status>>`, so a job's
+//!   regions iterate in byte order (SPEC section 9);
+//! - the region catalogue: `BTreeMap<region id, Region>`, byte order, never shrinks.
+//!
+//! The worker protocol of SPEC section 9 (leases, retries, deadlines, stop, regions) lives in
+//! `workers.rs`; this file keeps sections 1 to 6.
+//!
+//! `Stats`, `Effect` and `TimeoutReport` are `#[non_exhaustive]` in the crate, so the model
+//! answers with its own plain copies of them (same names, same fields), and `Stats::of`,
+//! `Effect::of` and `TimeoutReport::of` turn the crate's values into the model's for comparison.
 //!
 //! Only `std` and `trail_backfill` are used: no test-only dependency.
 
 #![allow(dead_code)]
 
+pub mod workers;
+
+pub use workers::TimeoutReport;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use trail_backfill::{
-    AccountId, ClientToken, Command, Config, CreateJob, Effect, Error, Ineligibility, Job,
-    JobCreated, JobId, JobOutcome, JobStatus, Parameter, Region, Stats, Table, Timestamp, Trail,
+    AccountId, ClientToken, Command, Config, CreateJob, Error, FailureReason, Ineligibility, Job,
+    JobCreated, JobId, JobOutcome, JobStatus, Lease, Parameter, Region, Table, Timestamp, Trail,
     TrailKind, TrailName, TrailSpec, Transition,
 };
 
@@ -60,6 +74,79 @@ pub struct TokenRecord {
     pub recorded_at: Timestamp,
 }
 
+/// SPEC section 5's `Stats`, as a plain struct (the crate's is `#[non_exhaustive]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    pub trails: usize,
+    pub jobs: usize,
+    pub active_jobs: usize,
+    pub tokens: usize,
+    pub jobs_evicted: u64,
+    pub tokens_evicted_live: u64,
+    /// SPEC section 9.
+    pub leased_jobs: usize,
+}
+
+impl Stats {
+    /// The crate's `Stats`, field by field.
+    pub fn of(stats: &trail_backfill::Stats) -> Self {
+        Stats {
+            trails: stats.trails,
+            jobs: stats.jobs,
+            active_jobs: stats.active_jobs,
+            tokens: stats.tokens,
+            jobs_evicted: stats.jobs_evicted,
+            tokens_evicted_live: stats.tokens_evicted_live,
+            leased_jobs: stats.leased_jobs,
+        }
+    }
+}
+
+/// SPEC section 5's `Effect`, as a plain enum: the same variants, with the model's
+/// `TimeoutReport` (the crate's is `#[non_exhaustive]` and cannot be built here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    TrailCreated,
+    TrailDeleted,
+    LoggingStarted(Transition),
+    LoggingStopped(Transition),
+    JobCreated(JobCreated),
+    JobStarted(Transition),
+    JobCompleted(Transition),
+    JobDeleted(Job),
+    JobClaimed(Option<Lease>),
+    LeaseExtended(Timestamp),
+    RegionReported(Transition),
+    JobFinished(Transition),
+    JobStopped(Transition),
+    TimeoutsHandled(TimeoutReport),
+}
+
+impl Effect {
+    /// The crate's `Effect`, variant by variant. Panics on a variant the model does not know
+    /// (a new one must be added here, and to the model).
+    pub fn of(effect: &trail_backfill::Effect) -> Self {
+        use trail_backfill::Effect as E;
+        match effect {
+            E::TrailCreated => Effect::TrailCreated,
+            E::TrailDeleted => Effect::TrailDeleted,
+            E::LoggingStarted(t) => Effect::LoggingStarted(*t),
+            E::LoggingStopped(t) => Effect::LoggingStopped(*t),
+            E::JobCreated(c) => Effect::JobCreated(*c),
+            E::JobStarted(t) => Effect::JobStarted(*t),
+            E::JobCompleted(t) => Effect::JobCompleted(*t),
+            E::JobDeleted(job) => Effect::JobDeleted(job.clone()),
+            E::JobClaimed(lease) => Effect::JobClaimed(*lease),
+            E::LeaseExtended(t) => Effect::LeaseExtended(*t),
+            E::RegionReported(t) => Effect::RegionReported(*t),
+            E::JobFinished(t) => Effect::JobFinished(*t),
+            E::JobStopped(t) => Effect::JobStopped(*t),
+            E::TimeoutsHandled(report) => Effect::TimeoutsHandled(TimeoutReport::of(report)),
+            other => panic!("an Effect the model does not know: {other:?}"),
+        }
+    }
+}
+
 /// The reference model of `JobScheduler`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
@@ -80,6 +167,12 @@ pub struct Model {
     tokens: BTreeMap<TokenKey, (u64, TokenRecord)>,
     token_order: BTreeMap<u64, TokenKey>,
     next_token_sequence: u64,
+
+    /// SPEC section 9: each job's reported regions (region id -> (region, status)); a job
+    /// without a report has no entry.
+    job_regions: BTreeMap<u64, BTreeMap<String, (Region, JobStatus)>>,
+    /// SPEC section 9: every region the scheduler has learned, for good.
+    catalogue: BTreeMap<String, Region>,
 }
 
 fn trail_key(account: AccountId, region: &Region, name: &TrailName) -> TrailKey {
@@ -125,6 +218,8 @@ impl Model {
             tokens: BTreeMap::new(),
             token_order: BTreeMap::new(),
             next_token_sequence: 0,
+            job_regions: BTreeMap::new(),
+            catalogue: BTreeMap::new(),
         }
     }
 
@@ -156,15 +251,19 @@ impl Model {
 
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
-        // `Stats` is `#[non_exhaustive]`: filled field by field.
-        let mut stats = Stats::default();
-        stats.trails = self.trails.len();
-        stats.jobs = self.jobs.len();
-        stats.active_jobs = self.active.len();
-        stats.tokens = self.tokens.len();
-        stats.jobs_evicted = self.jobs_evicted;
-        stats.tokens_evicted_live = self.tokens_evicted_live;
-        stats
+        Stats {
+            trails: self.trails.len(),
+            jobs: self.jobs.len(),
+            active_jobs: self.active.len(),
+            tokens: self.tokens.len(),
+            jobs_evicted: self.jobs_evicted,
+            tokens_evicted_live: self.tokens_evicted_live,
+            leased_jobs: self
+                .jobs
+                .values()
+                .filter(|job| job.lease_expires_at.is_some())
+                .count(),
+        }
     }
 
     /// Every trail, in key order (account, region, name).
@@ -358,6 +457,7 @@ impl Model {
             let smallest = *self.finished.first().expect("checked above");
             self.finished.remove(&smallest);
             self.jobs.remove(&smallest);
+            self.job_regions.remove(&smallest);
             self.jobs_evicted = self.jobs_evicted.saturating_add(1);
         }
         let id = JobId(self.next_job_id);
@@ -380,6 +480,7 @@ impl Model {
                 updated_at: now,
                 window_start,
                 window_end,
+                // SPEC section 9: no lease yet, claimable at once, nothing delivered.
                 attempt: 0,
                 lease_expires_at: None,
                 not_before: now,
@@ -478,13 +579,10 @@ impl Model {
                 Err(Error::InvalidJobStatus { status })
             };
         }
-        let found = self.jobs.get_mut(&job.0).expect("found above");
-        found.status = target;
-        found.updated_at = now;
-        found.failure =
-            (target == JobStatus::Failed).then_some(trail_backfill::FailureReason::Reported);
-        self.active.remove(&account.0);
-        self.finished.insert(job.0);
+        // SPEC section 9: a Failed outcome of complete_job is `Reported`; a leased job's
+        // lease ends too (an operator override).
+        let failure = (target == JobStatus::Failed).then_some(FailureReason::Reported);
+        self.finish(job, target, failure, now);
         self.clock = now;
         Ok(Transition::Changed)
     }
@@ -495,6 +593,7 @@ impl Model {
             return Err(Error::JobNotFinished);
         }
         self.finished.remove(&job.0);
+        self.job_regions.remove(&job.0);
         Ok(self.jobs.remove(&job.0).expect("found above"))
     }
 
@@ -584,7 +683,28 @@ impl Model {
             Command::DeleteJob { account, job } => {
                 self.delete_job(*account, *job).map(Effect::JobDeleted)
             }
-            other => panic!("the model does not know {other:?} yet"),
+            Command::ClaimNext => Ok(Effect::JobClaimed(self.claim_next(now))),
+            Command::ClaimJob { account, job } => self
+                .claim_job(*account, *job, now)
+                .map(|lease| Effect::JobClaimed(Some(lease))),
+            Command::Heartbeat { lease, delivered } => self
+                .heartbeat(lease, *delivered, now)
+                .map(Effect::LeaseExtended),
+            Command::ReportRegion {
+                lease,
+                region,
+                status,
+            } => self
+                .report_region(lease, region, *status, now)
+                .map(Effect::RegionReported),
+            Command::FinishJob { lease, outcome } => self
+                .finish_job(lease, *outcome, now)
+                .map(Effect::JobFinished),
+            Command::StopJob { account, job } => {
+                self.stop_job(*account, *job, now).map(Effect::JobStopped)
+            }
+            Command::HandleTimeout => Ok(Effect::TimeoutsHandled(self.handle_timeout(now))),
+            other => panic!("a Command the model does not know: {other:?}"),
         }
     }
 
@@ -666,7 +786,7 @@ impl Model {
         {
             return fail("trail times");
         }
-        Ok(())
+        self.check_workers()
     }
 }
 
