@@ -149,7 +149,7 @@ pub use scheduler::{JobScheduler, Stats, Transition};
 pub use shard::shard_for;
 #[cfg(feature = "serde")]
 pub use snapshot::{SNAPSHOT_FORMAT_VERSION, SnapshotError, SnapshotTable};
-pub use time::Timestamp;
+pub use time::{ParseTimestampError, Timestamp};
 pub use trail::{Trail, TrailKind, TrailSpec};
 
 /// The README's examples, compiled and run as doctests so that they stay true.
