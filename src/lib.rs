@@ -97,6 +97,13 @@
 //!   canonical order (trails by key, jobs by id, token records oldest first), so equal states
 //!   give equal bytes; loading checks every invariant, and `JobScheduler::restore` loads in
 //!   place, for schedulers too large for the stack.
+//! - `std` (off by default): `TryFrom<std::time::SystemTime> for Timestamp` (whole seconds
+//!   since the epoch, the fraction dropped), for hosts that read the system clock. The crate
+//!   stays `#![no_std]` and links `std` for this conversion only; the core still reads no
+//!   clock.
+//!
+//! Without any feature, [`Timestamp`] parses (`FromStr`) exactly the ISO-8601 text its
+//! `Display` prints, with [`ParseTimestampError`] for anything else.
 //!
 //! # Minimum supported Rust version
 //!
@@ -131,6 +138,8 @@ mod shard;
 mod slab;
 #[cfg(feature = "serde")]
 mod snapshot;
+#[cfg(feature = "std")]
+mod std_time;
 mod time;
 mod token;
 mod trail;

@@ -1,6 +1,6 @@
 //! Contract tests for `Timestamp`'s text forms: `FromStr` parses exactly what `Display` prints
 //! (round trip for every `u64`, canonical forms only), `Display` honours width, fill and
-//! alignment.
+//! alignment, and, with the `std` feature, `TryFrom<SystemTime>`.
 
 use proptest::prelude::*;
 use trail_backfill::{ParseTimestampError, Timestamp};
@@ -306,5 +306,44 @@ proptest! {
         prop_assert_eq!(format!("{t:>width$}"), format!("{text:>width$}"));
         prop_assert_eq!(format!("{t:*<width$}"), format!("{text:*<width$}"));
         prop_assert_eq!(format!("{t:^width$}"), format!("{text:^width$}"));
+    }
+}
+
+// ---------------------------------------------------------------- std: SystemTime
+
+#[cfg(feature = "std")]
+mod system_time {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use trail_backfill::Timestamp;
+
+    #[test]
+    fn whole_seconds_since_the_epoch() {
+        assert_eq!(Timestamp::try_from(UNIX_EPOCH).unwrap(), Timestamp(0));
+        let t = UNIX_EPOCH + Duration::from_secs(1_622_099_703);
+        assert_eq!(Timestamp::try_from(t).unwrap(), Timestamp(1_622_099_703));
+    }
+
+    #[test]
+    fn truncates_sub_second_parts() {
+        let base = UNIX_EPOCH + Duration::from_secs(1_622_099_703);
+        for nanos in [1, 500_000_000, 999_999_999] {
+            let t = base + Duration::from_nanos(nanos);
+            assert_eq!(Timestamp::try_from(t).unwrap(), Timestamp(1_622_099_703));
+        }
+    }
+
+    #[test]
+    fn refuses_times_before_the_epoch() {
+        let before = UNIX_EPOCH - Duration::from_nanos(1);
+        let error = Timestamp::try_from(before).unwrap_err();
+        assert_eq!(error.duration(), Duration::from_nanos(1));
+        assert!(Timestamp::try_from(UNIX_EPOCH - Duration::from_secs(86_400)).is_err());
+    }
+
+    #[test]
+    fn the_clock_is_after_the_epoch() {
+        let now = Timestamp::try_from(SystemTime::now()).unwrap();
+        assert!(now > Timestamp(1_600_000_000));
     }
 }
