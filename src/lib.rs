@@ -97,6 +97,10 @@
 //!   canonical order (trails by key, jobs by id, token records oldest first), so equal states
 //!   give equal bytes; loading checks every invariant, and `JobScheduler::restore` loads in
 //!   place, for schedulers too large for the stack.
+//! - `defmt` (off by default): `defmt::Format` for every public value type (ids, names,
+//!   [`Timestamp`] as ISO-8601, jobs, trails, [`Command`], [`Effect`], [`Error`], ...), for
+//!   logging on microcontrollers; [`Config`] prints `hash_seed: <secret>`, never the seed.
+//!   The library needs no global logger; the firmware that logs provides one.
 //! - `std` (off by default): `TryFrom<std::time::SystemTime> for Timestamp` (whole seconds
 //!   since the epoch, the fraction dropped), for hosts that read the system clock. The crate
 //!   stays `#![no_std]` and links `std` for this conversion only; the core still reads no
@@ -122,6 +126,8 @@
 
 mod command;
 mod config;
+#[cfg(feature = "defmt")]
+mod defmt;
 mod error;
 mod hash_index;
 mod hashing;

@@ -166,12 +166,12 @@ impl fmt::Display for Timestamp {
 /// Its `Display` says which rule the string broke, in lowercase, as `core`'s parse errors do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ParseTimestampError {
-    kind: ParseErrorKind,
+    pub(crate) kind: ParseErrorKind,
 }
 
 /// The rule a string broke; private so that the rules can be refined without a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum ParseErrorKind {
+pub(crate) enum ParseErrorKind {
     /// Not of the form `YYYY-MM-DDTHH:MM:SSZ` (wrong length, separator, case, or a non-digit).
     Syntax,
     /// A month, day, hour, minute or second out of its range (February 29th in a common year).
@@ -187,8 +187,8 @@ impl ParseTimestampError {
         ParseTimestampError { kind }
     }
 
-    /// The message of [`Display`](fmt::Display), for `Display` and the `defmt` feature alike.
-    pub(crate) const fn message(&self) -> &'static str {
+    /// The message of [`Display`](fmt::Display).
+    const fn message(&self) -> &'static str {
         match self.kind {
             ParseErrorKind::Syntax => "invalid timestamp syntax, expected YYYY-MM-DDTHH:MM:SSZ",
             ParseErrorKind::FieldOutOfRange => "timestamp field out of range",
