@@ -296,7 +296,8 @@ impl Format for Stats {
 }
 
 /// Every field but `hash_seed`, which is a secret (it keys the hash that defends the tables
-/// against HashDoS) and would otherwise end up in every log that prints the config.
+/// against HashDoS) and would otherwise end up in every log that prints the config. As `Debug`
+/// does, it shows only whether the seed is still the public default or the host's own.
 impl Format for Config {
     fn format(&self, f: Formatter<'_>) {
         let Config {
@@ -305,17 +306,27 @@ impl Format for Config {
             grace_secs,
             max_trails_per_account,
             first_job_id,
-            hash_seed: _,
+            hash_seed,
             lease_secs,
             max_attempts,
             retry_backoff_secs,
             max_backoff_secs,
             max_job_secs,
         } = self;
+        // Interned, so the record carries an index, not the text.
+        let (public, secret) = (
+            defmt::intern!("<public default>"),
+            defmt::intern!("<secret>"),
+        );
+        let seed = if *hash_seed == Config::DEFAULT.hash_seed {
+            public
+        } else {
+            secret
+        };
         write!(
             f,
             "Config {{ token_ttl_secs: {=u64}, retention_secs: {=u64}, grace_secs: {=u64}, \
-             max_trails_per_account: {=u32}, first_job_id: {=u64}, hash_seed: <secret>, \
+             max_trails_per_account: {=u32}, first_job_id: {=u64}, hash_seed: {=istr}, \
              lease_secs: {=u64}, max_attempts: {=u64}, retry_backoff_secs: {=u64}, \
              max_backoff_secs: {=u64}, max_job_secs: {=u64} }}",
             token_ttl_secs,
@@ -323,6 +334,7 @@ impl Format for Config {
             grace_secs,
             max_trails_per_account,
             first_job_id,
+            seed,
             lease_secs,
             max_attempts,
             retry_backoff_secs,
@@ -497,6 +509,53 @@ impl Format for Error {
             Error::JobNotClaimable { until } => {
                 write!(f, "JobNotClaimable {{ until: {} }}", until)
             }
+        }
+    }
+}
+
+// ----- snapshots (with `serde`)
+
+#[cfg(feature = "serde")]
+impl Format for crate::SnapshotTable {
+    fn format(&self, f: Formatter<'_>) {
+        use crate::SnapshotTable;
+        match self {
+            SnapshotTable::Trails => write!(f, "Trails"),
+            SnapshotTable::Jobs => write!(f, "Jobs"),
+            SnapshotTable::Tokens => write!(f, "Tokens"),
+            SnapshotTable::Regions => write!(f, "Regions"),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl Format for crate::SnapshotError {
+    fn format(&self, f: Formatter<'_>) {
+        use crate::SnapshotError;
+        match self {
+            SnapshotError::Malformed { field } => {
+                write!(f, "Malformed {{ field: {=str} }}", field)
+            }
+            SnapshotError::UnknownVersion(version) => write!(f, "UnknownVersion({=u32})", version),
+            SnapshotError::OverCapacity { table, capacity } => write!(
+                f,
+                "OverCapacity {{ table: {}, capacity: {=usize} }}",
+                table, capacity
+            ),
+            SnapshotError::DuplicateTrail { account } => {
+                write!(f, "DuplicateTrail {{ account: {} }}", account)
+            }
+            SnapshotError::DuplicateJob(job) => write!(f, "DuplicateJob({})", job),
+            SnapshotError::SecondActiveJob { account, job } => write!(
+                f,
+                "SecondActiveJob {{ account: {}, job: {} }}",
+                account, job
+            ),
+            SnapshotError::DuplicateToken { account } => {
+                write!(f, "DuplicateToken {{ account: {} }}", account)
+            }
+            SnapshotError::RegionListedTwice(job) => write!(f, "RegionListedTwice({})", job),
+            SnapshotError::Invariant(violation) => write!(f, "Invariant({})", violation),
         }
     }
 }

@@ -99,7 +99,8 @@
 //!   place, for schedulers too large for the stack.
 //! - `defmt` (off by default): `defmt::Format` for every public value type (ids, names,
 //!   [`Timestamp`] as ISO-8601, jobs, trails, [`Command`], [`Effect`], [`Error`], ...), for
-//!   logging on microcontrollers; [`Config`] prints `hash_seed: <secret>`, never the seed.
+//!   logging on microcontrollers. [`Config`] never sends its `hash_seed`, only whether it
+//!   is the public default or the host's `<secret>`, as its `Debug` does.
 //!   The library needs no global logger; the firmware that logs provides one.
 //! - `std` (off by default): `TryFrom<std::time::SystemTime> for Timestamp` (whole seconds
 //!   since the epoch, the fraction dropped), for hosts that read the system clock. The crate

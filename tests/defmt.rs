@@ -95,6 +95,10 @@ fn config_never_sends_its_hash_seed() {
     assert!(contains(&bytes, &0x1122_3344_5566_7788u64.to_le_bytes()));
     assert!(!contains(&bytes, &0x0123_4567_89ab_cdefu64.to_le_bytes()));
     assert!(!contains(&bytes, &0x89ab_cdefu32.to_le_bytes()));
+    // Whether the seed is the public default is told by an interned string: no seed bytes.
+    let public = capture(&Config::DEFAULT);
+    assert!(!contains(&public, &Config::DEFAULT.hash_seed.to_le_bytes()));
+    assert_eq!(public.len(), bytes.len());
 }
 
 #[test]
@@ -197,4 +201,13 @@ fn every_public_type_formats() {
         account: AccountId(1),
     });
     formats(Index::WorkerQueues);
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn snapshot_errors_format() {
+    let bytes = capture(&SnapshotError::Malformed { field: "jobs" });
+    assert!(contains(&bytes, b"jobs"));
+    assert!(!capture(&SnapshotError::Invariant(InvariantViolation::OverCapacity)).is_empty());
+    assert!(!capture(&SnapshotTable::Tokens).is_empty());
 }
