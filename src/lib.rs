@@ -97,6 +97,18 @@
 //!   canonical order (trails by key, jobs by id, token records oldest first), so equal states
 //!   give equal bytes; loading checks every invariant, and `JobScheduler::restore` loads in
 //!   place, for schedulers too large for the stack.
+//! - `defmt` (off by default): `defmt::Format` for every public value type (ids, names,
+//!   [`Timestamp`] as ISO-8601, jobs, trails, [`Command`], [`Effect`], [`Error`], ...), for
+//!   logging on microcontrollers. [`Config`] never sends its `hash_seed`, only whether it
+//!   is the public default or the host's `<secret>`, as its `Debug` does.
+//!   The library needs no global logger; the firmware that logs provides one.
+//! - `std` (off by default): `TryFrom<std::time::SystemTime> for Timestamp` (whole seconds
+//!   since the epoch, the fraction dropped), for hosts that read the system clock. The crate
+//!   stays `#![no_std]` and links `std` for this conversion only; the core still reads no
+//!   clock.
+//!
+//! Without any feature, [`Timestamp`] parses (`FromStr`) exactly the ISO-8601 text its
+//! `Display` prints, with [`ParseTimestampError`] for anything else.
 //!
 //! # Minimum supported Rust version
 //!
@@ -115,6 +127,8 @@
 
 mod command;
 mod config;
+#[cfg(feature = "defmt")]
+mod defmt;
 mod error;
 mod hash_index;
 mod hashing;
@@ -131,6 +145,8 @@ mod shard;
 mod slab;
 #[cfg(feature = "serde")]
 mod snapshot;
+#[cfg(feature = "std")]
+mod std_time;
 mod time;
 mod token;
 mod trail;
@@ -149,7 +165,7 @@ pub use scheduler::{JobScheduler, Stats, Transition};
 pub use shard::shard_for;
 #[cfg(feature = "serde")]
 pub use snapshot::{SNAPSHOT_FORMAT_VERSION, SnapshotError, SnapshotTable};
-pub use time::Timestamp;
+pub use time::{ParseTimestampError, Timestamp};
 pub use trail::{Trail, TrailKind, TrailSpec};
 
 /// The README's examples, compiled and run as doctests so that they stay true.
