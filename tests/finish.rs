@@ -295,3 +295,33 @@ fn leased_jobs_counts_the_leases_held() {
     assert_eq!(s.stats().leased_jobs, 0);
     assert_eq!(s.stats().active_jobs, 1);
 }
+
+#[test]
+fn direct_transitions_on_a_job_waiting_for_a_retry() {
+    let mut s = Sched::new(defaults());
+    let id = new_job(&mut s, A, T0);
+    let lease = claim_next(&mut s, T0);
+    assert_eq!(timeouts(&mut s, T0 + 300), (1, 0));
+    // Already Delivering: start_job is Unchanged and does not lease.
+    expect_unchanged(&mut s, |s| s.start_job(A, id, Timestamp(T0 + 310)));
+    assert_waiting(&job(&s, A, id), 1, T0 + 360);
+    // complete_job still finishes it (an operator override).
+    assert_eq!(
+        changed(&mut s, T0 + 320, |s| s.complete_job(
+            A,
+            id,
+            JobOutcome::Failed,
+            Timestamp(T0 + 320)
+        )),
+        Ok(Transition::Changed)
+    );
+    let j = job(&s, A, id);
+    assert_finished(&j, JobStatus::Failed, Some(FailureReason::Reported));
+    assert_eq!(j.updated_at, Timestamp(T0 + 320));
+    assert_eq!(s.poll_timeout(), None);
+    claim_none(&mut s, T0 + 400);
+    // The worker of attempt 1 learns of it: same attempt, same status.
+    expect_unchanged(&mut s, |s| {
+        s.finish_job(&lease, JobOutcome::Failed, Timestamp(T0 + 400))
+    });
+}

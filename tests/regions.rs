@@ -378,3 +378,22 @@ fn regions_are_per_job() {
         s.report_region(&Lease { job: b, ..la }, &hz(), Completed, Timestamp(T0 + 4))
     });
 }
+
+#[test]
+fn an_evicted_job_leaves_the_catalogue_alone() {
+    // Two job slots: the third job evicts the finished job with the smallest id.
+    let mut s: JobScheduler<4, 2, 4> = JobScheduler::new(defaults());
+    let a = new_job(&mut s, A, T0);
+    let l = claim_next(&mut s, T0);
+    report(&mut s, &l, "cn-beijing", Delivering, T0 + 1, Changed);
+    changed(&mut s, T0 + 2, |s| {
+        s.finish_job(&l, JobOutcome::Completed, Timestamp(T0 + 2))
+    })
+    .unwrap();
+    new_job(&mut s, B, T0 + 3);
+    new_job(&mut s, C, T0 + 4);
+    assert!(s.job(A, a).is_none(), "evicted");
+    assert!(s.job_regions(A, a).is_none());
+    assert_eq!(catalogue(&s), ["cn-beijing"]);
+    assert_eq!(s.stats().jobs_evicted, 1);
+}

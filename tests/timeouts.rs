@@ -530,3 +530,21 @@ fn a_late_heartbeat_still_extends_a_lease_whose_end_passed() {
     assert_eq!(timeouts(&mut s, T0 + 650), (1, 0));
     assert_waiting(&job(&s, A, id), 1, T0 + 710);
 }
+
+#[test]
+fn a_heartbeat_past_the_deadline_gets_the_deadline() {
+    let mut s = Sched::new(workers(300, 3, 60, 3600, 1000));
+    let id = new_job(&mut s, A, T0);
+    let lease = claim_next(&mut s, T0 + 600); // ends T0 + 900
+    // Neither the lease end nor the deadline has been handled: the lease is still held, and
+    // min(now + lease_secs, deadline) is the deadline.
+    assert_eq!(beat(&mut s, &lease, 4, T0 + 2000), Timestamp(T0 + 1000));
+    assert_eq!(job(&s, A, id).lease_expires_at, Some(Timestamp(T0 + 1000)));
+    assert_eq!(job(&s, A, id).delivered, 4);
+    assert_eq!(timeouts(&mut s, T0 + 2000), (0, 1));
+    assert_finished(
+        &job(&s, A, id),
+        JobStatus::Failed,
+        Some(FailureReason::DeadlineExceeded),
+    );
+}
