@@ -298,6 +298,40 @@ fn snapshots_breaking_invariant_8_are_rejected() {
     rejected(&broken, "a finished job with a Delivering region");
 }
 
+#[test]
+fn attempts_and_the_catalogue_are_bounded_in_snapshots() {
+    // attempt <= max(max_attempts, 1): with max_attempts 0, attempt 1 is fine and 2 is not.
+    let text = serde_json::to_string(&one_leased()).unwrap();
+    let zero = edit(&text, "\"max_attempts\":3", "\"max_attempts\":0");
+    accepted(&zero);
+    rejected(
+        &edit(&zero, "\"attempt\":1", "\"attempt\":2"),
+        "attempt 2 with max_attempts 0",
+    );
+    // At most MAX_REGIONS distinct regions are known.
+    let mut s = Sched::new(defaults());
+    new_job(&mut s, A, T0);
+    let l = claim_next(&mut s, T0);
+    s.report_region(&l, &region("a-first"), Delivering, Timestamp(T0 + 1))
+        .unwrap();
+    let text = serde_json::to_string(&s).unwrap();
+    let list = |n: usize| {
+        let mut names = vec!["\"a-first\"".to_owned()];
+        names.extend((1..n).map(|i| format!("\"r-{i:02}\"")));
+        format!("[{}]", names.join(","))
+    };
+    let catalogue_of_one = list(1);
+    assert!(text.ends_with(&format!("{catalogue_of_one}}}")), "{text}");
+    let with = |n: usize| {
+        let cut = text.len() - catalogue_of_one.len() - 1;
+        format!("{}{}}}", &text[..cut], list(n))
+    };
+    accepted(&with(1));
+    let full: Sched = serde_json::from_str(&with(MAX_REGIONS)).unwrap();
+    assert_eq!(catalogue(&full).len(), MAX_REGIONS);
+    rejected(&with(MAX_REGIONS + 1), "65 known regions");
+}
+
 // ------------------------------------------------------------------- version 1
 
 #[test]
@@ -315,6 +349,12 @@ fn a_version_1_snapshot_still_loads() {
         .restore(&mut serde_json::Deserializer::from_str(V1_JSON))
         .unwrap();
     assert_eq!(from_postcard, from_json);
+    assert_eq!(in_place, from_json);
+    let mut in_place = Sched::new(defaults());
+    new_job(&mut in_place, D, 7);
+    in_place
+        .restore(&mut postcard::Deserializer::from_bytes(V1_POSTCARD))
+        .unwrap();
     assert_eq!(in_place, from_json);
     let mut s = from_json;
     inv(&s);
