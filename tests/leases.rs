@@ -92,6 +92,21 @@ fn claim_next_takes_the_smallest_not_before_then_the_smallest_id() {
 }
 
 #[test]
+fn a_retry_and_a_fresh_job_with_the_same_not_before_go_by_id() {
+    let mut s = Sched::new(workers(300, 3, 0, 3600, 86_400));
+    let old = new_job(&mut s, A, T0);
+    claim_next(&mut s, T0);
+    assert_eq!(timeouts(&mut s, T0 + 300), (1, 0));
+    assert_waiting(&job(&s, A, old), 1, T0 + 300);
+    let fresh = new_job(&mut s, B, T0 + 300); // not_before T0 + 300 too, larger id
+    let later = new_job(&mut s, C, T0 + 301);
+    assert_eq!(claim_next(&mut s, T0 + 400).job, old);
+    assert_eq!(claim_next(&mut s, T0 + 400).job, fresh);
+    assert_eq!(claim_next(&mut s, T0 + 400).job, later);
+    claim_none(&mut s, T0 + 400);
+}
+
+#[test]
 fn claim_next_waits_for_not_before() {
     let mut s = Sched::new(defaults());
     let id = new_job(&mut s, A, T0);

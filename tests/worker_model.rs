@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use trail_backfill::*;
 use workers::*;
 
-type Big = JobScheduler<4, 16, 4>;
+type Big = JobScheduler<8, 16, 4>;
 const JOBS: usize = 16;
-const ACCOUNTS: [AccountId; 4] = [A, B, C, D];
+const ACCOUNTS: [AccountId; 6] = [A, B, C, D, AccountId(5005), AccountId(6006)];
 const REGIONS: [&str; 5] = ["ap-south-1", "cn-beijing", "cn-hangzhou", "cn", "us-east-1"];
 
 #[derive(Clone, Debug)]
@@ -545,7 +545,7 @@ fn run(seed: u64, steps: usize) {
             );
         }
         compare(&s, &m, &what);
-        if step % 50 == 49 {
+        if step % 17 == 16 {
             let back: Big = postcard::from_bytes(&bytes(&s)).unwrap();
             assert_eq!(back, s);
             s = back;
