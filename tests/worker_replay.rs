@@ -279,3 +279,77 @@ fn stop_and_the_last_attempt_through_the_tool() {
         "DeliveryHistoryJobLeaseLost",
     );
 }
+
+#[test]
+fn worker_actions_check_their_parameters() {
+    let mut h = Host::new();
+    let id = h.job("2021-05-27T07:00:00Z");
+    h.ok("2021-05-27T07:00:01Z", "ClaimDeliveryHistoryJob", json!({}));
+    let bad = |h: &mut Host, action: &str, extra: Value| {
+        let answer = h.ask("2021-05-27T07:00:02Z", ACCOUNT, action, extra);
+        assert_eq!(answer["HttpStatus"], 400, "{action}: {answer}");
+        let code = answer["Code"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            code == "MissingParameter" || code == "InvalidParameterValue",
+            "{action}: {answer}"
+        );
+    };
+    bad(&mut h, "HeartbeatDeliveryHistoryJob", json!({"JobId": id}));
+    bad(&mut h, "HeartbeatDeliveryHistoryJob", json!({"Attempt": 1}));
+    bad(
+        &mut h,
+        "FinishDeliveryHistoryJob",
+        json!({"JobId": id, "Attempt": 1}),
+    );
+    bad(
+        &mut h,
+        "FinishDeliveryHistoryJob",
+        json!({"JobId": id, "Attempt": 1, "Outcome": "Done"}),
+    );
+    bad(
+        &mut h,
+        "ReportDeliveryHistoryJobRegion",
+        json!({"JobId": id, "Attempt": 1, "Region": "cn-beijing", "Status": 4}),
+    );
+    bad(
+        &mut h,
+        "ReportDeliveryHistoryJobRegion",
+        json!({"JobId": id, "Attempt": 1, "Region": "CN_Beijing", "Status": 1}),
+    );
+    bad(&mut h, "StopDeliveryHistoryJob", json!({}));
+    // None of them changed the job; Delivered defaults to 0 and never decreases.
+    let beat = json!({"JobId": id, "Attempt": 1, "Delivered": 9});
+    h.ok("2021-05-27T07:00:03Z", "HeartbeatDeliveryHistoryJob", beat);
+    let beat = json!({"JobId": id, "Attempt": 1});
+    let answer = h.ok("2021-05-27T07:00:04Z", "HeartbeatDeliveryHistoryJob", beat);
+    assert_time(&answer["LeaseExpiresAt"], "2021-05-27T07:05:04Z");
+    let got = h.ok(
+        "2021-05-27T07:00:05Z",
+        "GetDeliveryHistoryJob",
+        json!({"JobId": id}),
+    );
+    assert_eq!(got["Delivered"], 9);
+    assert_eq!(got["Status"], json!([]));
+    assert_eq!(got["Attempt"], 1);
+    assert_eq!(got["JobStatus"], 1);
+    // Another account's job: not found, for every worker action.
+    for (action, extra) in [
+        ("ClaimDeliveryHistoryJob", json!({"JobId": id})),
+        (
+            "HeartbeatDeliveryHistoryJob",
+            json!({"JobId": id, "Attempt": 1}),
+        ),
+        ("StopDeliveryHistoryJob", json!({"JobId": id})),
+        (
+            "FinishDeliveryHistoryJob",
+            json!({"JobId": id, "Attempt": 1, "Outcome": "Completed"}),
+        ),
+    ] {
+        let answer = h.ask("2021-05-27T07:00:06Z", 8, action, extra);
+        assert_eq!(
+            answer["Code"], "DeliveryHistoryJobNotFound",
+            "{action}: {answer}"
+        );
+        assert_eq!(answer["HttpStatus"], 404);
+    }
+}
