@@ -184,6 +184,43 @@ fn a_restored_scheduler_answers_as_the_original() {
     assert_eq!(observe(&restored), observe(&original));
 }
 
+#[test]
+fn a_snapshot_in_another_order_loads_and_saves_canonically() {
+    // SPEC 5 rejects a snapshot only for an invariant, a value or a version; SPEC 7 loads the
+    // records in any order. Jobs newest first, each job's regions and the catalogue reversed.
+    let s = busy();
+    let text = serde_json::to_string(&s).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut reversed_lists = 0;
+    let jobs = v["jobs"].as_array_mut().expect("a jobs list");
+    jobs.reverse();
+    for j in jobs.iter_mut() {
+        if let Some(list) = j.get_mut("regions").and_then(|r| r.as_array_mut()) {
+            reversed_lists += usize::from(list.len() > 1);
+            list.reverse();
+        }
+    }
+    assert!(
+        reversed_lists >= 3,
+        "jobs carry their regions as lists: {text}"
+    );
+    v["regions"]
+        .as_array_mut()
+        .expect("the catalogue as a list")
+        .reverse();
+    let shuffled = v.to_string();
+    assert_ne!(shuffled, text);
+    let back: Sched = serde_json::from_str(&shuffled).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    assert_eq!(observe(&back), observe(&s));
+    let mut in_place = Sched::new(defaults());
+    in_place
+        .restore(&mut serde_json::Deserializer::from_str(&shuffled))
+        .unwrap();
+    assert_eq!(bytes(&in_place), bytes(&s));
+}
+
 // ------------------------------------------------------------ rejected snapshots
 
 /// One job of account A, leased (attempt 1, lease end T0 + 300, deadline T0 + 86 400).
