@@ -1,10 +1,10 @@
-//! Contract tests for SPEC section 9's replay tool (`examples/replay.rs`): the worker actions
+//! Contract tests for SPEC section 9's replay tool (`examples/replay/`): the worker actions
 //! (`ClaimDeliveryHistoryJob`, `HeartbeatDeliveryHistoryJob`, `ReportDeliveryHistoryJobRegion`,
 //! `FinishDeliveryHistoryJob`, `StopDeliveryHistoryJob`, `HandleTimeouts`) with
 //! `Config::DEFAULT`'s worker settings, and the new fields of `GetDeliveryHistoryJob`.
 
 #[allow(dead_code)]
-#[path = "../examples/replay.rs"]
+#[path = "../examples/replay/main.rs"]
 mod replay;
 
 use serde_json::{Value, json};
