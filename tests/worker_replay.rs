@@ -3,7 +3,7 @@
 //! `FinishDeliveryHistoryJob`, `StopDeliveryHistoryJob`, `HandleTimeouts`) with
 //! `Config::DEFAULT`'s worker settings, and the new fields of `GetDeliveryHistoryJob`.
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../examples/replay/main.rs"]
 mod replay;
 
