@@ -325,3 +325,34 @@ fn direct_transitions_on_a_job_waiting_for_a_retry() {
         s.finish_job(&lease, JobOutcome::Failed, Timestamp(T0 + 400))
     });
 }
+
+#[test]
+fn a_lease_past_its_end_still_reports_and_finishes_until_handled() {
+    let mut s = Sched::new(defaults());
+    let id = new_job(&mut s, A, T0);
+    let lease = claim_next(&mut s, T0); // ends T0 + 300
+    assert_eq!(
+        changed(&mut s, T0 + 400, |s| s.report_region(
+            &lease,
+            &region("cn-beijing"),
+            JobStatus::Delivering,
+            Timestamp(T0 + 400)
+        )),
+        Ok(Transition::Changed)
+    );
+    assert_eq!(job(&s, A, id).lease_expires_at, Some(Timestamp(T0 + 300)));
+    assert_eq!(
+        changed(&mut s, T0 + 500, |s| s.finish_job(
+            &lease,
+            JobOutcome::Completed,
+            Timestamp(T0 + 500)
+        )),
+        Ok(Transition::Changed)
+    );
+    assert_finished(&job(&s, A, id), JobStatus::Completed, None);
+    assert_eq!(
+        regions(&s, A, id),
+        pairs(&[("cn-beijing", JobStatus::Completed)])
+    );
+    nothing_due(&mut s, T0 + 600);
+}
