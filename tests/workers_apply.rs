@@ -411,3 +411,22 @@ fn new_command_variants_are_appended() {
     };
     assert_eq!(postcard::to_allocvec(&delete).unwrap()[0], 7);
 }
+
+#[test]
+fn new_commands_validate_their_values_when_deserialized() {
+    let good = Command::ReportRegion {
+        lease: sample_lease(),
+        region: region("cn-beijing"),
+        status: JobStatus::Delivering,
+    };
+    let text = serde_json::to_string(&good).unwrap();
+    assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), good);
+    for bad in ["CN-Beijing", "", "cn_beijing"] {
+        let edited = text.replace("\"cn-beijing\"", &format!("{bad:?}"));
+        assert_ne!(edited, text);
+        assert!(
+            serde_json::from_str::<Command>(&edited).is_err(),
+            "accepted {edited}"
+        );
+    }
+}
