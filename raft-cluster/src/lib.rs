@@ -19,7 +19,7 @@
 //!   entry's timestamp, so they all compute the same answers (the scheduler also clamps time
 //!   that goes back, which happens here on purpose: node 3's clock runs 40 s behind node 1's).
 //! - **Put time-driven changes in the log too.** Leases run out and deadlines pass without
-//!   any request: the leader proposes [`Command::HandleTimeout`] once its own clock reaches its
+//!   any request: the leader proposes [`Command::HandleTimeout`](trail_backfill::Command::HandleTimeout) once its own clock reaches its
 //!   scheduler's [`poll_timeout`](JobScheduler::poll_timeout), one at a time
 //!   ([`Cluster::step`]), so every replica expires the same leases at the same log index.
 //! - **Apply in log order, once.** Committed entries are applied in index order, each once per
@@ -32,7 +32,7 @@
 //!
 //! The modules, by concept: [`codec`] (the bytes that travel through Raft), [`storage`] (the
 //! disk), [`node`] (a replica: Raft node plus scheduler), [`network`] (the simulated network),
-//! [`cluster`] (three nodes, a network and a clock), [`describe`] (one-line descriptions for
+//! [`cluster`] (three nodes, a network and a clock), [`describe`](mod@describe) (one-line descriptions for
 //! the story). `src/main.rs` tells the story; `tests/replication.rs` drives the same cluster
 //! over a lossy, reordering network.
 

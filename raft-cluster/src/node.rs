@@ -47,7 +47,7 @@ pub enum Event {
 pub struct Node {
     /// The Raft id.
     pub id: u64,
-    /// Durable: survives [`Cluster::crash`].
+    /// Durable: survives [`Cluster::crash`](crate::Cluster::crash).
     pub disk: Disk,
     /// `None` while crashed.
     pub raft: Option<RawNode<Disk>>,

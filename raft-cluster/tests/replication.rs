@@ -288,7 +288,10 @@ fn run(seed: u64) -> Summary {
     cluster.network.isolated.push(cut_off);
     // However the losses fall, the partition lasts until the others have a leader (bounded).
     for _ in 0..300 {
-        if cluster.leader().is_some_and(|leader| leader as u64 + 1 != cut_off) {
+        if cluster
+            .leader()
+            .is_some_and(|leader| leader as u64 + 1 != cut_off)
+        {
             break;
         }
         drive(&mut cluster, &mut load, 1, &mut proposed, &mut leaders);
