@@ -4,22 +4,13 @@
 
 use trail_backfill::*;
 
+mod common;
+use common::{hz, name, region, snap};
+
 type Sched = JobScheduler<4, 4, 4>;
 
 const A: AccountId = AccountId(1001);
 const B: AccountId = AccountId(2002);
-
-fn region(s: &str) -> Region {
-    Region::new(s).unwrap()
-}
-
-fn hz() -> Region {
-    region("cn-hangzhou")
-}
-
-fn name(s: &str) -> TrailName {
-    TrailName::new(s).unwrap()
-}
 
 fn spec(s: &str, kind: TrailKind, sls: bool) -> TrailSpec {
     TrailSpec {
@@ -27,10 +18,6 @@ fn spec(s: &str, kind: TrailKind, sls: bool) -> TrailSpec {
         kind,
         delivers_to_sls: sls,
     }
-}
-
-fn snap(s: &Sched) -> String {
-    serde_json::to_string(s).unwrap()
 }
 
 fn config() -> Config {

@@ -3,26 +3,13 @@
 
 use trail_backfill::*;
 
+mod common;
+use common::{hz, name, spec};
+
 const A: AccountId = AccountId(1001);
 const B: AccountId = AccountId(2002);
 const C: AccountId = AccountId(3003);
 const D: AccountId = AccountId(4004);
-
-fn hz() -> Region {
-    Region::new("cn-hangzhou").unwrap()
-}
-
-fn name(s: &str) -> TrailName {
-    TrailName::new(s).unwrap()
-}
-
-fn spec(s: &str) -> TrailSpec {
-    TrailSpec {
-        name: name(s),
-        kind: TrailKind::SingleAccount,
-        delivers_to_sls: true,
-    }
-}
 
 fn snap_json<const T: usize, const J: usize, const K: usize>(s: &JobScheduler<T, J, K>) -> String {
     serde_json::to_string(s).unwrap()

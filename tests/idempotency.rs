@@ -3,6 +3,9 @@
 
 use trail_backfill::*;
 
+mod common;
+use common::{bj, hz, logging_trail, name, region, snap, token};
+
 type Sched = JobScheduler<8, 8, 8>;
 
 const A: AccountId = AccountId(1001);
@@ -10,52 +13,11 @@ const B: AccountId = AccountId(2002);
 
 const TTL: u64 = 100;
 
-fn region(s: &str) -> Region {
-    Region::new(s).unwrap()
-}
-
-fn hz() -> Region {
-    region("cn-hangzhou")
-}
-
-fn bj() -> Region {
-    region("cn-beijing")
-}
-
-fn name(s: &str) -> TrailName {
-    TrailName::new(s).unwrap()
-}
-
-fn token(s: &str) -> ClientToken {
-    ClientToken::new(s).unwrap()
-}
-
 fn config() -> Config {
     Config {
         token_ttl_secs: TTL,
         ..Config::DEFAULT
     }
-}
-
-fn snap<const T: usize, const J: usize, const K: usize>(s: &JobScheduler<T, J, K>) -> String {
-    serde_json::to_string(s).unwrap()
-}
-
-fn logging_trail<const T: usize, const J: usize, const K: usize>(
-    s: &mut JobScheduler<T, J, K>,
-    account: AccountId,
-    r: &Region,
-    n: &str,
-    now: u64,
-) {
-    let spec = TrailSpec {
-        name: name(n),
-        kind: TrailKind::SingleAccount,
-        delivers_to_sls: true,
-    };
-    s.create_trail(account, r, &spec, Timestamp(now)).unwrap();
-    s.start_logging(account, r, &name(n), Timestamp(now))
-        .unwrap();
 }
 
 fn req(account: AccountId, r: &Region, n: &str, tok: Option<&str>) -> CreateJob {

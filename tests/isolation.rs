@@ -3,38 +3,13 @@
 
 use trail_backfill::*;
 
+mod common;
+use common::{bj, hz, logging_trail, name, snap, spec};
+
 type Sched = JobScheduler<8, 8, 8>;
 
 const A: AccountId = AccountId(1001);
 const B: AccountId = AccountId(2002);
-
-fn region(s: &str) -> Region {
-    Region::new(s).unwrap()
-}
-
-fn hz() -> Region {
-    region("cn-hangzhou")
-}
-
-fn bj() -> Region {
-    region("cn-beijing")
-}
-
-fn name(s: &str) -> TrailName {
-    TrailName::new(s).unwrap()
-}
-
-fn spec(s: &str) -> TrailSpec {
-    TrailSpec {
-        name: name(s),
-        kind: TrailKind::SingleAccount,
-        delivers_to_sls: true,
-    }
-}
-
-fn snap(s: &Sched) -> String {
-    serde_json::to_string(s).unwrap()
-}
 
 fn expect_err<R: std::fmt::Debug>(
     s: &mut Sched,
@@ -46,13 +21,6 @@ fn expect_err<R: std::fmt::Debug>(
     assert_eq!(f(s).unwrap_err(), expected);
     assert_eq!(snap(s), before);
     assert_eq!(s.clock(), clock);
-}
-
-fn logging_trail(s: &mut Sched, account: AccountId, r: &Region, n: &str, now: u64) {
-    s.create_trail(account, r, &spec(n), Timestamp(now))
-        .unwrap();
-    s.start_logging(account, r, &name(n), Timestamp(now))
-        .unwrap();
 }
 
 fn req(account: AccountId, r: &Region, n: &str, tok: Option<&str>) -> CreateJob {

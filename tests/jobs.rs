@@ -3,6 +3,9 @@
 
 use trail_backfill::*;
 
+mod common;
+use common::{hz, name, region, snap, spec};
+
 type Sched = JobScheduler<8, 8, 8>;
 
 const A: AccountId = AccountId(1001);
@@ -11,30 +14,6 @@ const C: AccountId = AccountId(3003);
 
 /// 2021-05-27T07:15:03Z, the API example's creation time.
 const T_API: u64 = 1_622_099_703;
-
-fn region(s: &str) -> Region {
-    Region::new(s).unwrap()
-}
-
-fn hz() -> Region {
-    region("cn-hangzhou")
-}
-
-fn name(s: &str) -> TrailName {
-    TrailName::new(s).unwrap()
-}
-
-fn spec(s: &str) -> TrailSpec {
-    TrailSpec {
-        name: name(s),
-        kind: TrailKind::SingleAccount,
-        delivers_to_sls: true,
-    }
-}
-
-fn snap<const T: usize, const J: usize, const K: usize>(s: &JobScheduler<T, J, K>) -> String {
-    serde_json::to_string(s).unwrap()
-}
 
 /// Runs `f`, expects `Err(expected)`, and checks that nothing at all changed.
 fn expect_err<const T: usize, const J: usize, const K: usize, R: std::fmt::Debug>(

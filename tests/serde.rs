@@ -9,32 +9,15 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use trail_backfill::*;
 
+mod common;
+use common::{hz, name, region, spec};
+
 type Sched = JobScheduler<8, 8, 8>;
 
 // Distinctive numbers, so that editing a snapshot by value cannot hit an unrelated field.
 const A: AccountId = AccountId(555_000_111);
 const B: AccountId = AccountId(777_000_222);
 const FIRST_ID: u64 = 900_000_001;
-
-fn region(s: &str) -> Region {
-    Region::new(s).unwrap()
-}
-
-fn hz() -> Region {
-    region("cn-hangzhou")
-}
-
-fn name(s: &str) -> TrailName {
-    TrailName::new(s).unwrap()
-}
-
-fn spec(s: &str) -> TrailSpec {
-    TrailSpec {
-        name: name(s),
-        kind: TrailKind::SingleAccount,
-        delivers_to_sls: true,
-    }
-}
 
 fn config() -> Config {
     Config {

@@ -25,6 +25,17 @@
 //! that one deployment has evicted the other may still have. Sharding multiplies capacity; it
 //! keeps the rules, not the eviction order.
 //!
+//! **Workers.** The stream speaks the worker protocol too, scoped to an account: `ClaimJob`,
+//! `Heartbeat`, `ReportRegion` and `FinishJob` with leases that earlier claims answered with
+//! (the account's newest mostly, sometimes a stale or made-up attempt), and `StopJob`. Leases
+//! carry job ids, translated like every other id. `HandleTimeout` acts on every account at once:
+//! it goes to every shard, and the sum of the shards' reports must be the single scheduler's
+//! report (each job's due time depends only on that job, so the same jobs expire or fail).
+//! `ClaimNext` is left out: it claims the job with the smallest `(not_before, id)` over *all*
+//! accounts, so the single scheduler's pick depends on other accounts' jobs, and no one shard
+//! can answer it alone (a host would ask every shard and keep the earliest, which needs a peek
+//! the API does not offer).
+//!
 //! **Time.** Per-scheduler clocks differ (each shard's `clock()` is its own latest change), but
 //! since the host's time never goes back, `max(now, clock())` is `now` in both deployments. A
 //! host whose time went back would see the single scheduler clamp to a time set by another
@@ -34,8 +45,12 @@ use std::collections::BTreeMap;
 
 use trail_backfill::{
     AccountId, ClientToken, Command, Config, CreateJob, Effect, Error, Job, JobCreated, JobId,
-    JobOutcome, JobScheduler, Region, Timestamp, Trail, TrailKind, TrailName, TrailSpec, shard_for,
+    JobOutcome, JobScheduler, JobStatus, Lease, Region, TimeoutReport, Timestamp, Trail, TrailKind,
+    TrailName, TrailSpec, shard_for,
 };
+
+mod common;
+use common::{XorShift, name, region, token};
 
 const SHARDS: usize = 4;
 const JOBS: usize = 512;
@@ -47,38 +62,18 @@ const CONFIG: Config = Config {
     grace_secs: 300,
     max_trails_per_account: 2,
     hash_seed: 0x5a4d_0000_0000_0004,
+    // Short leases and deadlines, so that within a run leases run out, jobs are retried and
+    // some fail by their deadline.
+    lease_secs: 30,
+    max_attempts: 2,
+    retry_backoff_secs: 15,
+    max_backoff_secs: 60,
+    max_job_secs: 600,
     ..Config::DEFAULT
 };
 
 /// Ids that a shard never reaches: where a command names a job the shard did not issue.
 const FOREIGN: u64 = 1 << 40;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> Self {
-        // splitmix64 of the seed: nearby seeds give unrelated streams (never the zero state).
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        XorShift((z ^ (z >> 31)) | 1)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
-    }
-
-    fn percent(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// One scheduler, and four shards with the id bijection between them.
 struct Deployment {
@@ -127,7 +122,12 @@ impl Deployment {
         match &mut command {
             Command::StartJob { job, .. }
             | Command::CompleteJob { job, .. }
-            | Command::DeleteJob { job, .. } => *job = self.shard_id(shard, *job),
+            | Command::DeleteJob { job, .. }
+            | Command::ClaimJob { job, .. }
+            | Command::StopJob { job, .. } => *job = self.shard_id(shard, *job),
+            Command::Heartbeat { lease, .. }
+            | Command::ReportRegion { lease, .. }
+            | Command::FinishJob { lease, .. } => lease.job = self.shard_id(shard, lease.job),
             _ => {}
         }
         command
@@ -176,6 +176,10 @@ impl Deployment {
                 replayed: true,
             })),
             Ok(Effect::JobDeleted(job)) => Ok(Effect::JobDeleted(self.translate_job(shard, &job))),
+            Ok(Effect::JobClaimed(Some(lease))) => Ok(Effect::JobClaimed(Some(Lease {
+                job: self.single_id(shard, lease.job),
+                ..lease
+            }))),
             Err(Error::JobAlreadyRunning { active }) => Err(Error::JobAlreadyRunning {
                 active: self.single_id(shard, active),
             }),
@@ -185,8 +189,21 @@ impl Deployment {
 
     /// Applies `command` to both deployments and checks that they answer the same.
     fn apply(&mut self, command: &Command, now: Timestamp) -> Result<Effect, Error> {
-        let shard = shard_for(account_of(command), SHARDS);
         let expected = self.single.apply(command, now);
+        if *command == Command::HandleTimeout {
+            // Every account's jobs: every shard, and the reports add up.
+            let mut sum = TimeoutReport::default();
+            for shard in &mut self.shards {
+                let Ok(Effect::TimeoutsHandled(report)) = shard.apply(command, now) else {
+                    panic!("HandleTimeout always answers TimeoutsHandled");
+                };
+                sum.leases_expired += report.leases_expired;
+                sum.jobs_failed += report.jobs_failed;
+            }
+            assert_eq!(Ok(Effect::TimeoutsHandled(sum)), expected, "at {now}");
+            return expected;
+        }
+        let shard = shard_for(account_of(command), SHARDS);
         let routed = self.translate_command(shard, command);
         let answer = self.shards[shard].apply(&routed, now);
         let answer = self.translate_result(shard, answer, &expected);
@@ -255,7 +272,8 @@ impl Deployment {
                 }
             }
 
-            // Every id the single scheduler issued, looked up as this account.
+            // Every id the single scheduler issued, looked up as this account, with the
+            // regions its workers reported.
             for id in 1..self.single.next_job_id().0 {
                 let job = JobId(id);
                 assert_eq!(
@@ -264,6 +282,18 @@ impl Deployment {
                         .map(|job| self.translate_job(s, job)),
                     self.single.job(account, job).cloned(),
                     "{account:?} job {id}"
+                );
+                let regions = |scheduler: &Scheduler, job| -> Option<Vec<(Region, JobStatus)>> {
+                    scheduler.job_regions(account, job).map(|regions| {
+                        regions
+                            .map(|(region, status)| (region.clone(), status))
+                            .collect()
+                    })
+                };
+                assert_eq!(
+                    regions(shard, self.shard_id(s, job)),
+                    regions(&self.single, job),
+                    "{account:?} job {id} regions"
                 );
             }
         }
@@ -285,6 +315,7 @@ fn account_of(command: &Command) -> AccountId {
         | Command::ReportRegion { lease, .. }
         | Command::FinishJob { lease, .. } => lease.account,
         Command::CreateJob(request) => request.account,
+        // HandleTimeout goes to every shard (`Deployment::apply`); ClaimNext is not generated.
         other => panic!("{other:?} acts on no single account: this test does not generate it"),
     }
 }
@@ -295,10 +326,44 @@ struct Stream {
     regions: Vec<Region>,
     names: Vec<TrailName>,
     tokens: Vec<ClientToken>,
+    /// The leases claims answered with (the single scheduler's numbering), newest last.
+    leases: Vec<Lease>,
 }
 
 impl Stream {
-    fn command(&mut self, single: &Scheduler) -> Command {
+    /// Remembers the lease of a claim's answer, for later worker commands.
+    fn learn(&mut self, answer: &Result<Effect, Error>) {
+        if let Ok(Effect::JobClaimed(Some(lease))) = answer {
+            self.leases.push(*lease);
+        }
+    }
+
+    /// A lease of `account`'s: mostly its newest, sometimes an older one or another attempt of
+    /// it (lost), or one made up for `job` when the account never claimed one.
+    fn lease(&mut self, account: AccountId, job: JobId, now: Timestamp) -> Lease {
+        let own: Vec<Lease> = self
+            .leases
+            .iter()
+            .filter(|lease| lease.account == account)
+            .copied()
+            .collect();
+        let mut lease = match own.last() {
+            Some(&newest) if self.rng.percent(80) => newest,
+            Some(_) => *self.rng.pick(&own),
+            None => Lease {
+                account,
+                job,
+                attempt: 1,
+                expires_at: now,
+            },
+        };
+        if self.rng.percent(10) {
+            lease.attempt += 1;
+        }
+        lease
+    }
+
+    fn command(&mut self, single: &Scheduler, now: Timestamp) -> Command {
         let account = *self.rng.pick(&self.accounts);
         let region = self.rng.pick(&self.regions).clone();
         let name = self.rng.pick(&self.names).clone();
@@ -315,7 +380,7 @@ impl Stream {
         } else {
             JobId(1 + self.rng.below(single.next_job_id().0 + 2))
         };
-        match self.rng.below(100) {
+        match self.rng.below(120) {
             0..=9 => Command::CreateTrail {
                 account,
                 region,
@@ -364,12 +429,42 @@ impl Stream {
                     JobOutcome::Failed
                 },
             },
-            _ => Command::DeleteJob { account, job },
+            89..=99 => Command::DeleteJob { account, job },
+            100..=103 => Command::ClaimJob { account, job },
+            104..=108 => Command::Heartbeat {
+                lease: self.lease(account, job, now),
+                delivered: self.rng.below(1_000_000),
+            },
+            109..=112 => Command::ReportRegion {
+                lease: self.lease(account, job, now),
+                region: if self.rng.percent(80) {
+                    region
+                } else {
+                    common::region("eu-central-1")
+                },
+                status: *self.rng.pick(&[
+                    JobStatus::Initializing,
+                    JobStatus::Delivering,
+                    JobStatus::Completed,
+                    JobStatus::Failed,
+                ]),
+            },
+            113..=115 => Command::FinishJob {
+                lease: self.lease(account, job, now),
+                outcome: if self.rng.percent(75) {
+                    JobOutcome::Completed
+                } else {
+                    JobOutcome::Failed
+                },
+            },
+            116..=118 => Command::StopJob { account, job },
+            _ => Command::HandleTimeout,
         }
     }
 }
 
-fn run(seed: u64, commands: usize) {
+/// One seeded stream of `commands` requests; returns how many answers of each kind it got.
+fn run(seed: u64, commands: usize) -> BTreeMap<&'static str, usize> {
     // 12 accounts, three per shard: the first ids from 1512666876910000 on that land there.
     let mut accounts = Vec::new();
     let mut served = [0usize; SHARDS];
@@ -388,26 +483,36 @@ fn run(seed: u64, commands: usize) {
     let mut stream = Stream {
         rng: XorShift::new(seed),
         accounts: accounts.clone(),
-        regions: ["cn-hangzhou", "ap-southeast-1"]
-            .map(|r| Region::new(r).unwrap())
-            .to_vec(),
+        regions: ["cn-hangzhou", "ap-southeast-1"].map(region).to_vec(),
         names: ["trail-name", "audit-trail", "backup_trail"]
-            .map(|n| TrailName::new(n).unwrap())
+            .map(name)
             .to_vec(),
         tokens: ["123e4567-e89b-12d3", "retry-token", "Retry-Token"]
-            .map(|t| ClientToken::new(t).unwrap())
+            .map(token)
             .to_vec(),
+        leases: Vec::new(),
     };
     let mut deployment = Deployment::new();
     let mut now = Timestamp(1_622_099_703);
     let mut answers: BTreeMap<&'static str, usize> = BTreeMap::new();
     for step in 0..commands {
         now = Timestamp(now.0 + stream.rng.below(4)); // 0..=3 s: some requests share a second
-        let command = stream.command(&deployment.single);
+        let command = stream.command(&deployment.single, now);
         let answer = deployment.apply(&command, now);
+        stream.learn(&answer);
         let key = match &answer {
             Ok(Effect::JobCreated(created)) if created.replayed => "JobCreated(replayed)",
             Ok(Effect::JobCreated(_)) => "JobCreated",
+            Ok(Effect::JobClaimed(_)) => "JobClaimed",
+            Ok(Effect::LeaseExtended(_)) => "LeaseExtended",
+            Ok(Effect::RegionReported(_)) => "RegionReported",
+            Ok(Effect::JobFinished(_)) => "JobFinished",
+            Ok(Effect::JobStopped(_)) => "JobStopped",
+            Ok(Effect::TimeoutsHandled(report)) => {
+                *answers.entry("LeasesExpired").or_default() += report.leases_expired as usize;
+                *answers.entry("TimeoutJobsFailed").or_default() += report.jobs_failed as usize;
+                "TimeoutsHandled"
+            }
             Ok(_) => "Ok",
             Err(error) => error.code(),
         };
@@ -434,7 +539,7 @@ fn run(seed: u64, commands: usize) {
     assert!(!answers.contains_key("ServiceUnavailable"));
 
     // The shards together hold exactly what the single scheduler holds.
-    let mut sum = (0, 0, 0, 0, 0, 0);
+    let mut sum = (0, 0, 0, 0, 0, 0, 0);
     for shard in &deployment.shards {
         shard.check_invariants().unwrap();
         let stats = shard.stats();
@@ -444,6 +549,7 @@ fn run(seed: u64, commands: usize) {
         sum.3 += stats.tokens;
         sum.4 += stats.jobs_evicted;
         sum.5 += stats.tokens_evicted_live;
+        sum.6 += stats.leased_jobs;
     }
     deployment.single.check_invariants().unwrap();
     assert_eq!(
@@ -454,7 +560,8 @@ fn run(seed: u64, commands: usize) {
             single.active_jobs,
             single.tokens,
             single.jobs_evicted,
-            single.tokens_evicted_live
+            single.tokens_evicted_live,
+            single.leased_jobs
         )
     );
     assert_eq!(
@@ -476,6 +583,9 @@ fn run(seed: u64, commands: usize) {
         "DeliveryHistoryJobNotFound",
         "InvalidDeliveryHistoryJobStatus",
         "DeliveryHistoryJobNotFinished",
+        "JobClaimed",
+        "TimeoutsHandled",
+        "DeliveryHistoryJobLeaseLost",
     ] {
         assert!(
             answers.get(code).copied().unwrap_or(0) > 0,
@@ -486,11 +596,31 @@ fn run(seed: u64, commands: usize) {
         "seed {seed}: {answers:?}; peak {} jobs, {} token records",
         deployment.peak_jobs, deployment.peak_tokens
     );
+    answers
 }
 
 #[test]
 fn four_shards_answer_every_request_as_one_scheduler_does() {
+    let mut answers: BTreeMap<&'static str, usize> = BTreeMap::new();
     for seed in 1..=5 {
-        run(seed, 5_000);
+        for (key, count) in run(seed, 5_000) {
+            *answers.entry(key).or_default() += count;
+        }
+    }
+    // The rarer worker answers, over all seeds: each worker command succeeded, leases ran
+    // out, and jobs failed by a timeout (lease or deadline).
+    for key in [
+        "LeaseExtended",
+        "RegionReported",
+        "JobFinished",
+        "JobStopped",
+        "LeasesExpired",
+        "TimeoutJobsFailed",
+        "DeliveryHistoryJobNotClaimable",
+    ] {
+        assert!(
+            answers.get(key).copied().unwrap_or(0) > 0,
+            "no {key} in {answers:?}"
+        );
     }
 }

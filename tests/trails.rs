@@ -3,34 +3,13 @@
 
 use trail_backfill::*;
 
+mod common;
+use common::{hz, name, region, snap, spec};
+
 type Sched = JobScheduler<8, 8, 8>;
 
 const A: AccountId = AccountId(1001);
 const B: AccountId = AccountId(2002);
-
-fn region(s: &str) -> Region {
-    Region::new(s).unwrap()
-}
-
-fn name(s: &str) -> TrailName {
-    TrailName::new(s).unwrap()
-}
-
-fn spec(s: &str) -> TrailSpec {
-    TrailSpec {
-        name: name(s),
-        kind: TrailKind::SingleAccount,
-        delivers_to_sls: true,
-    }
-}
-
-fn hz() -> Region {
-    region("cn-hangzhou")
-}
-
-fn snap<const T: usize, const J: usize, const K: usize>(s: &JobScheduler<T, J, K>) -> String {
-    serde_json::to_string(s).unwrap()
-}
 
 /// Runs `f`, expects `Err(expected)`, and checks that nothing at all changed.
 fn expect_err<const T: usize, const J: usize, const K: usize, R: std::fmt::Debug>(

@@ -3,8 +3,13 @@
 //! elect a new one) and comes back far enough behind to be brought up to date by a Raft
 //! snapshot (the scheduler's postcard snapshot, restored in place).
 //!
-//! The cluster itself (storage, `Ready` handling, snapshots, network) is
-//! `examples/raft_cluster.rs`, included here as a module: one copy of the code.
+//! The cluster itself (storage, `Ready` handling, snapshots, network) is this package's
+//! library: one copy of the code, shared with the story in `src/main.rs`.
+//!
+//! The clients speak the worker protocol too: workers claim jobs (`ClaimNext`, `ClaimJob`) and
+//! use the leases they got from earlier answers (`Heartbeat`, `ReportRegion`, `FinishJob`), some
+//! of them stale by then; callers stop jobs (`StopJob`); and the leader proposes
+//! `HandleTimeout` on its own when its clock reaches `poll_timeout()`.
 //!
 //! Checked for every seed:
 //! - every committed command was applied exactly once, in log order, by every live replica:
@@ -17,22 +22,29 @@
 //!
 //! Bounded: every phase has a fixed number of rounds, and the final settling is capped.
 
-// The example's file has `#![allow(dead_code)]`: each side uses part of it.
-#[path = "../examples/raft_cluster.rs"]
-mod raft_cluster;
+use std::collections::BTreeMap;
 
-use raft_cluster::{Cluster, Event, Network, XorShift, new_scheduler, snapshot_bytes};
 use trail_backfill::{
-    AccountId, ClientToken, Command, CreateJob, JobId, JobOutcome, Region, TrailKind, TrailName,
-    TrailSpec,
+    AccountId, ClientToken, Command, CreateJob, Effect, JobId, JobOutcome, JobStatus, Lease,
+    Region, Trail, TrailKind, TrailName, TrailSpec,
+};
+use trail_backfill_raft_cluster::{
+    Cluster, Event, Network, Observed, Scheduler, XorShift, new_scheduler, snapshot_bytes,
 };
 
-/// Random client requests over a few accounts, regions, trails and tokens.
+/// How many leases the workers remember (the newest ones).
+const LEASES: usize = 8;
+
+/// Random client and worker requests over a few accounts, regions, trails and tokens.
 struct Workload {
     rng: XorShift,
     regions: Vec<Region>,
     names: Vec<TrailName>,
     tokens: Vec<ClientToken>,
+    /// The leases that claims answered with, newest last (some lost by now).
+    leases: Vec<Lease>,
+    /// The log index up to which answers were read for leases.
+    read_up_to: u64,
 }
 
 impl Workload {
@@ -48,19 +60,74 @@ impl Workload {
             tokens: ["tok-a", "tok-b", "tok-c"]
                 .map(|t| ClientToken::new(t).unwrap())
                 .to_vec(),
+            leases: Vec::new(),
+            read_up_to: 0,
         }
+    }
+
+    /// Learns the leases of the claims applied since the last call (what the workers heard).
+    fn learn(&mut self, observed: &Observed) {
+        for (&index, applied) in observed.by_index.range(self.read_up_to + 1..) {
+            if let Ok(Effect::JobClaimed(Some(lease))) = applied.result {
+                self.leases.push(lease);
+                if self.leases.len() > LEASES {
+                    self.leases.remove(0);
+                }
+            }
+            self.read_up_to = index;
+        }
+    }
+
+    /// A lease to act with: mostly one a claim answered with (the newest, often still held),
+    /// sometimes one that never was (another attempt, or another account).
+    fn lease(&mut self, account: AccountId, job: JobId) -> Lease {
+        let mut lease = match self.leases.len() as u64 {
+            0 => Lease {
+                account,
+                job,
+                attempt: 1,
+                expires_at: trail_backfill::Timestamp(0),
+            },
+            n if self.rng.percent(60) => self.leases[n as usize - 1],
+            n => self.leases[self.rng.below(n) as usize],
+        };
+        if self.rng.percent(10) {
+            lease.attempt += 1;
+        }
+        if self.rng.percent(5) {
+            lease.account = account;
+        }
+        lease
     }
 
     fn pick<T: Clone>(&mut self, items: &[T]) -> T {
         items[self.rng.below(items.len() as u64) as usize].clone()
     }
 
-    /// A request; job ids are drawn near `next_job_id` (what clients have seen).
-    fn command(&mut self, next_job_id: u64) -> Command {
-        let account = AccountId(100 + self.rng.below(5));
-        let region = self.pick(&self.regions.clone());
-        let name = self.pick(&self.names.clone());
-        let job = JobId(1 + self.rng.below(next_job_id + 1));
+    /// A request; job ids are drawn near the leader's `next_job_id` (what clients have seen),
+    /// and half the time the account, region and trail name are those of a trail the leader
+    /// knows (so that jobs get created, and workers have jobs to run).
+    fn command(&mut self, leader: &Scheduler) -> Command {
+        let mut account = AccountId(100 + self.rng.below(5));
+        let mut region = self.pick(&self.regions.clone());
+        let mut name = self.pick(&self.names.clone());
+        let trails: Vec<&Trail> = leader.trails().collect();
+        if !trails.is_empty() && self.rng.percent(50) {
+            let trail = trails[self.rng.below(trails.len() as u64) as usize];
+            (account, region, name) = (trail.account, trail.region.clone(), trail.name.clone());
+        }
+        let job = JobId(1 + self.rng.below(leader.next_job_id().0 + 1));
+        // For the worker commands, mostly a job that is running (claimable, or someone's).
+        let active: Vec<(AccountId, JobId)> = leader
+            .jobs()
+            .filter(|job| matches!(job.status, JobStatus::Initializing | JobStatus::Delivering))
+            .map(|job| (job.account, job.id))
+            .collect();
+        let (worker_account, worker_job) = if !active.is_empty() && self.rng.percent(70) {
+            active[self.rng.below(active.len() as u64) as usize]
+        } else {
+            (account, job)
+        };
         match self.rng.below(100) {
             0..=11 => Command::CreateTrail {
                 account,
@@ -104,7 +171,7 @@ impl Workload {
                 })
             }
             55..=69 => Command::StartJob { account, job },
-            70..=89 => Command::CompleteJob {
+            70..=77 => Command::CompleteJob {
                 account,
                 job,
                 outcome: if self.rng.percent(70) {
@@ -113,7 +180,43 @@ impl Workload {
                     JobOutcome::Failed
                 },
             },
-            _ => Command::DeleteJob { account, job },
+            78..=81 => Command::DeleteJob { account, job },
+            82..=84 => Command::ClaimNext,
+            85..=86 => Command::ClaimJob {
+                account: worker_account,
+                job: worker_job,
+            },
+            87..=91 => Command::Heartbeat {
+                lease: self.lease(account, job),
+                delivered: self.rng.below(10_000),
+            },
+            92..=95 => Command::ReportRegion {
+                lease: self.lease(account, job),
+                // A region workers report but no trail lives in, now and then.
+                region: if self.rng.percent(20) {
+                    Region::new("eu-central-1").unwrap()
+                } else {
+                    region
+                },
+                status: [
+                    JobStatus::Initializing,
+                    JobStatus::Delivering,
+                    JobStatus::Completed,
+                    JobStatus::Failed,
+                ][self.rng.below(4) as usize],
+            },
+            96..=98 => Command::FinishJob {
+                lease: self.lease(account, job),
+                outcome: if self.rng.percent(80) {
+                    JobOutcome::Completed
+                } else {
+                    JobOutcome::Failed
+                },
+            },
+            _ => Command::StopJob {
+                account: worker_account,
+                job: worker_job,
+            },
         }
     }
 }
@@ -134,11 +237,11 @@ fn drive(
                 leaders.push(seen);
             }
         }
+        load.learn(&cluster.observed);
         if load.rng.percent(60)
             && let Some(leader) = cluster.leader()
         {
-            let next = cluster.nodes[leader].scheduler.next_job_id().0;
-            let command = load.command(next);
+            let command = load.command(&cluster.nodes[leader].scheduler);
             if let Some(request) = cluster.propose(&command) {
                 proposed.push(request);
             }
@@ -161,6 +264,10 @@ struct Summary {
     lost: u64,
     reordered: u64,
     raft_snapshots: u64,
+    /// Committed answers by command and outcome ("Heartbeat Ok", "FinishJob LeaseLost", ..).
+    answers: BTreeMap<String, usize>,
+    /// Over the committed `HandleTimeout` entries: (entries, leases expired, jobs failed).
+    timeouts: (usize, u64, u64),
 }
 
 fn run(seed: u64) -> Summary {
@@ -179,6 +286,16 @@ fn run(seed: u64) -> Summary {
     // proposals that can never commit (the new leader's log overwrites them).
     let cut_off = cluster.leader().expect("a leader") as u64 + 1;
     cluster.network.isolated.push(cut_off);
+    // However the losses fall, the partition lasts until the others have a leader (bounded).
+    for _ in 0..300 {
+        if cluster
+            .leader()
+            .is_some_and(|leader| leader as u64 + 1 != cut_off)
+        {
+            break;
+        }
+        drive(&mut cluster, &mut load, 1, &mut proposed, &mut leaders);
+    }
     drive(&mut cluster, &mut load, 60, &mut proposed, &mut leaders);
     cluster.network.isolated.clear();
     drive(&mut cluster, &mut load, 40, &mut proposed, &mut leaders);
@@ -236,10 +353,15 @@ fn run(seed: u64) -> Summary {
             .max(observed.empty.last().copied()),
         Some(commit)
     );
-    // Each request at most once in the log, and only requests that were proposed.
+    // Each request at most once in the log, and only requests that were proposed: by a client,
+    // or by a leader whose clock reached `poll_timeout()` (`HandleTimeout`, nothing else).
     assert_eq!(observed.by_request.len(), observed.by_index.len());
-    for request in observed.by_request.keys() {
-        assert!(proposed.binary_search(request).is_ok());
+    for (request, index) in &observed.by_request {
+        let by_leader = cluster.timeout_requests.binary_search(request).is_ok();
+        assert!(proposed.binary_search(request).is_ok() != by_leader);
+        if by_leader {
+            assert_eq!(observed.by_index[index].command, Command::HandleTimeout);
+        }
     }
 
     // Every live replica applied every committed entry once, in order, per process lifetime.
@@ -318,6 +440,30 @@ fn run(seed: u64) -> Summary {
         "seed {seed}: too few commands"
     );
 
+    // What the commands answered: the worker protocol ran, leases ran out, and each
+    // `HandleTimeout` the leader proposed was due when it proposed it.
+    let mut answers = BTreeMap::new();
+    let mut timeouts = (0, 0, 0);
+    for applied in observed.by_index.values() {
+        let command = format!("{:?}", applied.command);
+        let command = command
+            .split([' ', '(', '{'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let outcome = match &applied.result {
+            Ok(Effect::JobClaimed(None)) => "None",
+            Ok(_) => "Ok",
+            Err(error) => error.code(),
+        };
+        *answers.entry(format!("{command} {outcome}")).or_default() += 1;
+        if let Ok(Effect::TimeoutsHandled(report)) = applied.result {
+            timeouts.0 += 1;
+            timeouts.1 += u64::from(report.leases_expired);
+            timeouts.2 += u64::from(report.jobs_failed);
+        }
+    }
+
     Summary {
         seed,
         rounds: cluster.round,
@@ -329,15 +475,45 @@ fn run(seed: u64) -> Summary {
         lost: cluster.net.lost,
         reordered: cluster.net.reordered,
         raft_snapshots: cluster.net.snapshots_delivered,
+        answers,
+        timeouts,
     }
 }
 
 #[test]
 fn replicas_agree_under_loss_reordering_a_leader_change_and_a_snapshot_catch_up() {
+    let mut answers: BTreeMap<String, usize> = BTreeMap::new();
+    let mut timeouts = (0, 0, 0);
     for seed in 1..=16 {
         let summary = run(seed);
         println!("{summary:?}");
+        for (answer, count) in &summary.answers {
+            *answers.entry(answer.clone()).or_default() += count;
+        }
+        timeouts.0 += summary.timeouts.0;
+        timeouts.1 += summary.timeouts.1;
+        timeouts.2 += summary.timeouts.2;
     }
+    // Over all seeds, every worker command succeeded somewhere and was refused somewhere.
+    println!("{answers:?}; HandleTimeout (entries, leases expired, jobs failed): {timeouts:?}");
+    for answer in [
+        "ClaimNext Ok",
+        "ClaimNext None",
+        "ClaimJob Ok",
+        "ClaimJob DeliveryHistoryJobNotClaimable",
+        "Heartbeat Ok",
+        "Heartbeat DeliveryHistoryJobLeaseLost",
+        "ReportRegion Ok",
+        "ReportRegion DeliveryHistoryJobLeaseLost",
+        "FinishJob Ok",
+        "FinishJob DeliveryHistoryJobLeaseLost",
+        "StopJob Ok",
+        "HandleTimeout Ok",
+    ] {
+        assert!(answers.get(answer).copied().unwrap_or(0) > 0, "no {answer}");
+    }
+    assert!(timeouts.1 > 0, "no lease ran out: {timeouts:?}");
+    assert!(timeouts.2 > 0, "no job failed by a timeout: {timeouts:?}");
 }
 
 #[test]
