@@ -585,7 +585,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             failure: None,
         };
         if let Some(slot) = evict {
-            self.jobs.remove(slot);
+            self.jobs.evict(slot);
             self.jobs_evicted = self.jobs_evicted.saturating_add(1);
         }
         // Cannot fail: the checks above made room and found no active job for the account, and

@@ -14,13 +14,15 @@ pub(crate) fn position(slot: u32) -> usize {
     usize::try_from(slot).unwrap_or(usize::MAX)
 }
 
+/// The links come first (`repr(C)`): list operations touch the front of a node only.
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Node<T> {
-    value: Option<T>,
     /// The previous occupied slot in list order; unused while vacant.
     prev: u32,
     /// The next occupied slot in list order, or the next free slot while vacant.
     next: u32,
+    value: Option<T>,
 }
 
 /// `N` slots of `T` on a doubly linked list, with a free list of vacant slots.
@@ -148,6 +150,7 @@ impl<T, const N: usize> ListSlab<T, N> {
 
     /// Stores `value` at the back of the list and returns its slot, or hands the value back
     /// when every slot is taken.
+    #[inline]
     pub(crate) fn push_back(&mut self, value: T) -> Result<u32, T> {
         self.insert_before(NONE, value)
     }
@@ -155,6 +158,7 @@ impl<T, const N: usize> ListSlab<T, N> {
     /// Stores `value` just before the occupied slot `before` (at the back when `before` is
     /// [`NONE`]) and returns its slot, or hands the value back when every slot is taken or
     /// `before` is not occupied.
+    #[inline]
     pub(crate) fn insert_before(&mut self, before: u32, value: T) -> Result<u32, T> {
         let prev = if before == NONE {
             self.back
@@ -185,6 +189,26 @@ impl<T, const N: usize> ListSlab<T, N> {
     pub(crate) fn remove(&mut self, slot: u32) -> Option<T> {
         let node = self.nodes.get_mut(position(slot))?;
         let value = node.value.take()?;
+        self.release(slot);
+        Some(value)
+    }
+
+    /// Drops the value at `slot` in place, if occupied, and frees the slot: for a caller that
+    /// does not want the value, without moving it out first.
+    pub(crate) fn discard(&mut self, slot: u32) -> bool {
+        match self.nodes.get_mut(position(slot)) {
+            Some(node) if node.value.is_some() => node.value = None,
+            _ => return false,
+        }
+        self.release(slot);
+        true
+    }
+
+    /// Unlinks the (just emptied) `slot` from the list and puts it on the free list.
+    fn release(&mut self, slot: u32) {
+        let Some(node) = self.nodes.get_mut(position(slot)) else {
+            return;
+        };
         let (prev, next) = (node.prev, node.next);
         node.prev = NONE;
         node.next = self.free;
@@ -192,7 +216,6 @@ impl<T, const N: usize> ListSlab<T, N> {
         self.set_next(prev, next);
         self.set_prev(next, prev);
         self.len = self.len.saturating_sub(1);
-        Some(value)
     }
 
     /// Threads the list through `order`, which must name every occupied slot exactly once

@@ -85,8 +85,10 @@ impl<const N: usize> JobTable<N> {
         if active != self.active {
             return Err(InvariantViolation::IndexMismatch(Index::ActiveJobs));
         }
-        let id_of = |slot| self.job_at(slot).map(|job| job.id.0);
-        if leased != self.leased || !self.queues.is_consistent(fresh, backoff, leased, id_of) {
+        if leased != self.leased
+            || !self.queues.is_consistent(backoff, leased)
+            || !self.fresh_list_is_sound(fresh)
+        {
             return Err(InvariantViolation::IndexMismatch(Index::WorkerQueues));
         }
         self.check_accounts()
@@ -120,7 +122,9 @@ impl<const N: usize> JobTable<N> {
         if !job.is_active() && regions.has_unfinished() {
             return Err(InvariantViolation::UnfinishedRegion { job: id });
         }
-        if !self.queues.holds(slot, self.place(Some(job))) {
+        let place = self.place(Some(job));
+        if !self.queues.holds(slot, place) || self.is_listed_fresh(slot) != (place == Place::Fresh)
+        {
             return Err(InvariantViolation::IndexMismatch(Index::WorkerQueues));
         }
         Ok(())

@@ -31,6 +31,7 @@ use crate::time::Timestamp;
 use crate::worker_queues::{Place, WorkerQueues};
 
 mod check;
+mod fresh;
 #[cfg(feature = "serde")]
 mod restore;
 
@@ -39,15 +40,21 @@ pub(crate) use restore::JobsRefused;
 #[cfg(test)]
 mod tests;
 
+/// A stored job. The links come first and then the job, whose hot fields lead (`repr(C)`),
+/// so that a transition touches the front of the entry only.
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct JobEntry {
-    job: Job,
-    /// Its statuses per region, over the scheduler's region catalogue.
-    regions: RegionStatuses,
     /// The same account's next older job (smaller id), or [`NONE`].
     older: u32,
     /// The same account's next newer job (larger id), or [`NONE`].
     newer: u32,
+    /// The neighbours on the fresh list (`fresh.rs`), or [`NONE`].
+    fresh_prev: u32,
+    fresh_next: u32,
+    job: Job,
+    /// Its statuses per region, over the scheduler's region catalogue.
+    regions: RegionStatuses,
 }
 
 /// What the table knows about one account that has at least one job.
@@ -74,6 +81,9 @@ pub(crate) struct JobTable<const N: usize> {
     /// Active jobs that a worker holds.
     leased: usize,
     queues: WorkerQueues<N>,
+    /// The ends of the fresh list (`fresh.rs`).
+    fresh_head: u32,
+    fresh_tail: u32,
     hasher: KeyHasher,
     /// The config's `max_job_secs`, which places deadlines in the due queue.
     max_job_secs: u64,
@@ -102,6 +112,8 @@ impl<const N: usize> Clone for JobTable<N> {
         self.active = source.active;
         self.leased = source.leased;
         self.queues.clone_from(&source.queues);
+        self.fresh_head = source.fresh_head;
+        self.fresh_tail = source.fresh_tail;
         self.hasher = source.hasher;
         self.max_job_secs = source.max_job_secs;
     }
@@ -118,6 +130,8 @@ impl<const N: usize> JobTable<N> {
             active: 0,
             leased: 0,
             queues: WorkerQueues::new(),
+            fresh_head: NONE,
+            fresh_tail: NONE,
             hasher,
             max_job_secs,
         }
@@ -133,11 +147,14 @@ impl<const N: usize> JobTable<N> {
         self.active = 0;
         self.leased = 0;
         self.queues.clear();
+        self.fresh_head = NONE;
+        self.fresh_tail = NONE;
         self.hasher = hasher;
         self.max_job_secs = max_job_secs;
     }
 
     /// Which worker queue a job waits in, from its own fields.
+    #[inline]
     fn place(&self, job: Option<&Job>) -> Place {
         let Some(job) = job.filter(|job| job.is_active()) else {
             return Place::Nowhere;
@@ -155,11 +172,15 @@ impl<const N: usize> JobTable<N> {
         }
     }
 
-    /// Moves the job at `slot` between worker queues.
+    /// Moves the job at `slot` between the fresh list and the worker queues' trees.
+    #[inline]
     fn move_in_queues(&mut self, slot: u32, before: Place, after: Place) {
-        let entries = &self.entries;
-        let id_of = |slot| entries.get(slot).map(|entry: &JobEntry| entry.job.id.0);
-        self.queues.moved(slot, before, after, id_of);
+        match (before == Place::Fresh, after == Place::Fresh) {
+            (true, false) => self.unlink_fresh(slot),
+            (false, true) => self.link_fresh(slot),
+            _ => {}
+        }
+        self.queues.moved(slot, before, after);
     }
 
     /// The hash function of the account index (the scheduler checks it is its own).
@@ -192,7 +213,7 @@ impl<const N: usize> JobTable<N> {
                 .is_some_and(|job| deadline(job, self.max_job_secs) > now)
         };
         // Fresh jobs past their deadline are the oldest ones: skipped at O(1) each.
-        let fresh = self.queues.fresh().find(|&slot| before_deadline(slot));
+        let fresh = self.fresh_slots().find(|&slot| before_deadline(slot));
         let fresh = fresh.and_then(|slot| {
             let job = self.job_at(slot)?;
             Some((slot, (job.not_before.0, job.id.0)))
@@ -214,7 +235,8 @@ impl<const N: usize> JobTable<N> {
     /// The slot of the active job due first, and its due time (its lease's end while leased,
     /// else its deadline).
     pub(crate) fn next_due(&self) -> Option<(u32, Timestamp)> {
-        let fresh = self.queues.first_fresh().and_then(|slot| {
+        let first_fresh = (self.fresh_head != NONE).then_some(self.fresh_head);
+        let fresh = first_fresh.and_then(|slot| {
             let job = self.job_at(slot)?;
             Some((slot, (deadline(job, self.max_job_secs).0, job.id.0)))
         });
@@ -326,6 +348,7 @@ impl<const N: usize> JobTable<N> {
     /// largest, or it is active while its account already has an active job.
     // Handing the value back when full is heapless's convention; boxing would allocate.
     #[allow(clippy::result_large_err)]
+    #[inline]
     pub(crate) fn insert(&mut self, job: Job, regions: RegionStatuses) -> Result<u32, Job> {
         let last_id = self
             .entries
@@ -355,6 +378,8 @@ impl<const N: usize> JobTable<N> {
             regions,
             older: NONE,
             newer: NONE,
+            fresh_prev: NONE,
+            fresh_next: NONE,
         };
         let slot = match self.entries.push_back(entry) {
             Ok(slot) => slot,
@@ -420,7 +445,22 @@ impl<const N: usize> JobTable<N> {
 
     /// Removes the job at `slot` from every index and returns it.
     pub(crate) fn remove(&mut self, slot: u32) -> Option<Job> {
-        let entry = self.entries.get(slot)?;
+        self.unindex(slot);
+        self.entries.remove(slot).map(|entry| entry.job)
+    }
+
+    /// Removes the job at `slot` from every index and drops it (an eviction, which has no
+    /// use for the job: dropping it in place saves moving a whole record out).
+    pub(crate) fn evict(&mut self, slot: u32) {
+        self.unindex(slot);
+        self.entries.discard(slot);
+    }
+
+    /// Takes the job at `slot` out of every index but the slab.
+    fn unindex(&mut self, slot: u32) {
+        let Some(entry) = self.entries.get(slot) else {
+            return;
+        };
         let (id, account, older, newer) =
             (entry.job.id, entry.job.account, entry.older, entry.newer);
         if entry.job.is_leased() {
@@ -458,7 +498,6 @@ impl<const N: usize> JobTable<N> {
         }
         self.by_id.remove(self.hasher.id(id.0), slot);
         self.finished.set(slot, EMPTY);
-        self.entries.remove(slot).map(|entry| entry.job)
     }
 
     /// Changes the job at `slot` (and its region statuses) with `change`, then brings every

@@ -29,6 +29,8 @@ impl<const N: usize> JobTable<N> {
             regions,
             older: NONE,
             newer: NONE,
+            fresh_prev: NONE,
+            fresh_next: NONE,
         };
         self.entries
             .push_back(entry)
@@ -51,6 +53,8 @@ impl<const N: usize> JobTable<N> {
         self.accounts.clear();
         self.by_account.clear();
         self.queues.clear();
+        self.fresh_head = NONE;
+        self.fresh_tail = NONE;
         self.active = 0;
         self.leased = 0;
         let mut previous: Option<JobId> = None;
@@ -61,6 +65,10 @@ impl<const N: usize> JobTable<N> {
                 continue;
             };
             let (id, account, is_active) = (job.id, job.account, job.is_active());
+            if let Some(entry) = self.entries.get_mut(slot) {
+                // Rebuilt below in id order, so that each link is an append.
+                (entry.fresh_prev, entry.fresh_next) = (NONE, NONE);
+            }
             if previous == Some(id) {
                 return Err(JobsRefused::DuplicateId(id));
             }
@@ -92,7 +100,7 @@ impl<const N: usize> JobTable<N> {
         }
         let len = self.entries.len();
         let entries = &self.entries;
-        let scratch = self.queues.scratch();
+        let scratch = self.by_id.scratch();
         for (place, slot) in scratch.iter_mut().zip(entries.slots()) {
             *place = slot;
         }
