@@ -79,6 +79,31 @@ impl Config {
         max_job_secs: 86_400,
     };
 
+    /// Every setting 0: a placeholder for a scheduler in a `static`, which then is all zero
+    /// bytes and lands in `.bss` (no flash image, no copy at start-up). Give it the real config
+    /// with [`JobScheduler::reset`](crate::JobScheduler::reset) before the first request: with
+    /// this one no trail can be created (`max_trails_per_account` is 0).
+    ///
+    /// ```
+    /// use trail_backfill::{Config, JobScheduler};
+    ///
+    /// static SCHEDULER: JobScheduler<64, 1024, 1024> = JobScheduler::new(Config::ZERO);
+    /// assert_eq!(SCHEDULER.stats().jobs, 0);
+    /// ```
+    pub const ZERO: Config = Config {
+        token_ttl_secs: 0,
+        retention_secs: 0,
+        grace_secs: 0,
+        max_trails_per_account: 0,
+        first_job_id: 0,
+        hash_seed: 0,
+        lease_secs: 0,
+        max_attempts: 0,
+        retry_backoff_secs: 0,
+        max_backoff_secs: 0,
+        max_job_secs: 0,
+    };
+
     /// The lease length in force: [`lease_secs`](Self::lease_secs), with 0 acting as 1.
     #[must_use]
     pub const fn effective_lease_secs(&self) -> u64 {

@@ -12,7 +12,7 @@
 //! cache miss on a cold entry per link. The index stores only slot numbers and tags; the
 //! caller decides whether a slot's value matches the key, so one index serves every table.
 
-use crate::slab::{NONE, position};
+use crate::slab::{NONE, loaded, position, stored};
 
 /// A chain link: the next slot in the bucket, and this slot's tag.
 #[derive(Debug, Clone, Copy)]
@@ -21,11 +21,13 @@ struct Link {
     tag: u32,
 }
 
-const UNLINKED: Link = Link { next: NONE, tag: 0 };
+/// An unlinked slot's link: its contents are never read (zero, so that an empty index is all
+/// zero bytes).
+const UNLINKED: Link = Link { next: 0, tag: 0 };
 
 #[derive(Debug)]
 pub(crate) struct HashIndex<const N: usize> {
-    /// The first slot of each bucket's chain.
+    /// The first slot of each bucket's chain, [`stored`] (0 for an empty bucket).
     heads: [u32; N],
     /// Per slot: the next slot in its bucket's chain, and its tag.
     links: [Link; N],
@@ -56,7 +58,7 @@ impl<const N: usize> HashIndex<N> {
             );
         }
         HashIndex {
-            heads: [NONE; N],
+            heads: [stored(NONE); N],
             links: [UNLINKED; N],
         }
     }
@@ -69,7 +71,7 @@ impl<const N: usize> HashIndex<N> {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.heads.fill(NONE);
+        self.heads.fill(stored(NONE));
         self.links.fill(UNLINKED);
     }
 
@@ -93,7 +95,7 @@ impl<const N: usize> HashIndex<N> {
     /// The first slot in `hash`'s chain whose tag matches and for which `matches` holds.
     pub(crate) fn find(&self, hash: u64, mut matches: impl FnMut(u32) -> bool) -> Option<u32> {
         let tag = Self::tag(hash);
-        let mut slot = *self.heads.get(Self::bucket(hash))?;
+        let mut slot = loaded(*self.heads.get(Self::bucket(hash))?);
         while slot != NONE {
             let link = self.links.get(position(slot))?;
             if link.tag == tag && matches(slot) {
@@ -113,10 +115,10 @@ impl<const N: usize> HashIndex<N> {
             return;
         };
         *link = Link {
-            next: *head,
+            next: loaded(*head),
             tag: Self::tag(hash),
         };
-        *head = slot;
+        *head = stored(slot);
     }
 
     /// Removes `slot` from `hash`'s chain; false if it was not there.
@@ -126,12 +128,12 @@ impl<const N: usize> HashIndex<N> {
             None => return false,
         };
         let bucket = Self::bucket(hash);
-        if self.heads.get(bucket) == Some(&slot) {
+        if self.heads.get(bucket).map(|&head| loaded(head)) == Some(slot) {
             if let Some(head) = self.heads.get_mut(bucket) {
-                *head = after;
+                *head = stored(after);
             }
         } else {
-            let Some(mut current) = self.heads.get(bucket).copied() else {
+            let Some(mut current) = self.heads.get(bucket).map(|&head| loaded(head)) else {
                 return false;
             };
             loop {
@@ -158,7 +160,7 @@ impl<const N: usize> HashIndex<N> {
             .iter()
             .map(|&head| {
                 let mut length = 0usize;
-                let mut slot = head;
+                let mut slot = loaded(head);
                 while slot != NONE && length <= N {
                     length = length.saturating_add(1);
                     slot = self
@@ -176,7 +178,7 @@ impl<const N: usize> HashIndex<N> {
     pub(crate) fn count(&self) -> usize {
         let mut total = 0usize;
         for &head in &self.heads {
-            let mut slot = head;
+            let mut slot = loaded(head);
             // A corrupt chain could loop; stop after N steps so the check always ends.
             let mut steps = 0usize;
             while slot != NONE && steps <= N {

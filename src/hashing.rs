@@ -18,22 +18,34 @@ use crate::ids::{AccountId, ClientToken, Region, TrailName};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyHasher {
     key0: u64,
-    key1: u64,
+    /// The second key word, stored as its difference from seed 0's so that a scheduler built
+    /// with seed 0 (in a `static`) is all zero bytes; [`KeyHasher::key1`] adds it back.
+    key1_from_zero: u64,
 }
+
+/// What is mixed into the seed to derive the second key word.
+const SECOND_KEY: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The second key word of seed 0.
+const KEY1_OF_ZERO: u64 = mix64(SECOND_KEY);
 
 impl KeyHasher {
     pub(crate) const fn new(seed: u64) -> Self {
         KeyHasher {
             key0: seed,
             // A second, different key word derived from the seed (splitmix64 of it).
-            key1: mix64(seed ^ 0x9e37_79b9_7f4a_7c15),
+            key1_from_zero: mix64(seed ^ SECOND_KEY) ^ KEY1_OF_ZERO,
         }
+    }
+
+    const fn key1(&self) -> u64 {
+        self.key1_from_zero ^ KEY1_OF_ZERO
     }
 
     /// SipHash-1-3 of `(account, region, name)`, for trail keys and token keys alike. Region
     /// bytes are ASCII, so the `0xff` separator makes the encoding prefix-free.
     fn scoped_name(&self, account: AccountId, region: &Region, name: &str) -> u64 {
-        let mut hasher = SipHasher13::new_with_keys(self.key0, self.key1);
+        let mut hasher = SipHasher13::new_with_keys(self.key0, self.key1());
         hasher.write(&account.0.to_le_bytes());
         hasher.write(region.as_str().as_bytes());
         hasher.write_u8(0xff);
@@ -58,7 +70,7 @@ impl KeyHasher {
 
     /// A keyed mix of a server-side `u64` key (an account id).
     pub(crate) const fn id(&self, id: u64) -> u64 {
-        mix64(id ^ self.key1)
+        mix64(id ^ self.key1())
     }
 }
 

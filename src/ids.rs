@@ -72,6 +72,10 @@ macro_rules! validated_str {
             pub fn as_str(&self) -> &str {
                 self.0.as_str()
             }
+
+            /// The empty string, which breaks the rule: only a placeholder in vacant table
+            /// slots, never stored as a value.
+            pub(crate) const VACANT: Self = Self(heapless::String::new());
         }
 
         impl fmt::Display for $name {

@@ -33,9 +33,12 @@ pub struct Lease {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
+// Discriminants from 1, so that `None` of an `Option<FailureReason>` is a zero byte: an empty
+// job table is then all zero bytes (a scheduler in a `static` lands in `.bss`).
+#[repr(u8)]
 pub enum FailureReason {
     /// A worker (`finish_job`) or the host (`complete_job`) reported the failure.
-    Reported,
+    Reported = 1,
     /// The lease of its last attempt ran out.
     LeaseExpired,
     /// It was still active at its deadline (`created_at + max_job_secs`).

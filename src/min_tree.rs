@@ -12,26 +12,41 @@
 //! (8 levels for 65,536 slots): an eviction, which changes the minimum, must repair every
 //! level, and each level's four loads are independent of each other.
 
-use crate::slab::{NONE, position};
+use crate::slab::{NONE, loaded, position, stored};
 
 /// The value of an empty leaf of a `u64` tree: larger than every value stored.
 pub(crate) const EMPTY: u64 = u64::MAX;
 
 /// A key a [`MinTree`] orders by, with a value for "empty" that is larger than every key
 /// stored.
+///
+/// Keys are stored bit-flipped ([`TreeKey::flip`]), so that the empty key is stored as zero
+/// bytes and an empty tree is all zero bytes (a scheduler in a `static` lands in `.bss`).
 pub(crate) trait TreeKey: Copy + Ord {
     /// The key of an empty leaf.
     const EMPTY: Self;
+    /// How [`EMPTY`](Self::EMPTY) is stored: `EMPTY.flip()`, all zero bits.
+    const STORED_EMPTY: Self;
+    /// Every bit inverted: how a key is stored, and back.
+    fn flip(self) -> Self;
 }
 
 impl TreeKey for u64 {
     const EMPTY: Self = EMPTY;
+    const STORED_EMPTY: Self = 0;
+    fn flip(self) -> Self {
+        !self
+    }
 }
 
 /// Two words ordered as a pair: `(time, job id)` for the worker protocol's queues, where ties
 /// in time go to the smaller id.
 impl TreeKey for (u64, u64) {
     const EMPTY: Self = (u64::MAX, u64::MAX);
+    const STORED_EMPTY: Self = (0, 0);
+    fn flip(self) -> Self {
+        (!self.0, !self.1)
+    }
 }
 
 /// The smallest value under a node, and the slot that holds it. Keeping the slot in every
@@ -50,6 +65,27 @@ impl<K: TreeKey> Best<K> {
         slot: NONE,
     };
 
+    /// An empty subtree as stored.
+    const STORED_NONE: Best<K> = Best {
+        value: K::STORED_EMPTY,
+        slot: stored(NONE),
+    };
+
+    /// How a best is stored in an inner node, and back ([`Best::loaded`]).
+    fn stored(self) -> Best<K> {
+        Best {
+            value: self.value.flip(),
+            slot: stored(self.slot),
+        }
+    }
+
+    fn loaded(self) -> Best<K> {
+        Best {
+            value: self.value.flip(),
+            slot: loaded(self.slot),
+        }
+    }
+
     /// The smaller of two; ties go left (they only happen between empty subtrees).
     fn min(self, other: Best<K>) -> Best<K> {
         if other.value < self.value {
@@ -65,9 +101,9 @@ const ARITY: usize = 4;
 
 #[derive(Debug)]
 pub(crate) struct MinTree<K, const N: usize> {
-    /// Slot `s`'s value (node `INNER + s`).
+    /// Slot `s`'s value (node `INNER + s`), flipped.
     leaves: [K; N],
-    /// Inner node `i`'s best, for `i < INNER` (the rest unused).
+    /// Inner node `i`'s best, for `i < INNER` (the rest unused), stored.
     inner: [Best<K>; N],
 }
 
@@ -93,24 +129,30 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
     pub(crate) const fn new() -> Self {
         const { assert!(N > 0 && N < NONE as usize, "a tree needs 1..u32::MAX slots") }
         MinTree {
-            leaves: [K::EMPTY; N],
-            inner: [Best::NONE; N],
+            leaves: [K::STORED_EMPTY; N],
+            inner: [Best::STORED_NONE; N],
         }
     }
 
     pub(crate) fn clear(&mut self) {
-        self.leaves.fill(K::EMPTY);
-        self.inner.fill(Best::NONE);
+        self.leaves.fill(K::STORED_EMPTY);
+        self.inner.fill(Best::STORED_NONE);
     }
 
     /// The best at node `node` (inner or leaf).
     fn node(&self, node: usize) -> Best<K> {
         match node.checked_sub(Self::INNER) {
             Some(leaf) => match (self.leaves.get(leaf), u32::try_from(leaf)) {
-                (Some(&value), Ok(slot)) if value != K::EMPTY => Best { value, slot },
+                (Some(&value), Ok(slot)) if value != K::STORED_EMPTY => Best {
+                    value: value.flip(),
+                    slot,
+                },
                 _ => Best::NONE,
             },
-            None => self.inner.get(node).copied().unwrap_or(Best::NONE),
+            None => self
+                .inner
+                .get(node)
+                .map_or(Best::NONE, |best| best.loaded()),
         }
     }
 
@@ -127,7 +169,9 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
 
     /// Slot `slot`'s value.
     pub(crate) fn get(&self, slot: u32) -> K {
-        self.leaves.get(position(slot)).copied().unwrap_or(K::EMPTY)
+        self.leaves
+            .get(position(slot))
+            .map_or(K::EMPTY, |&value| value.flip())
     }
 
     /// Sets slot `slot` to `value` (`K::EMPTY` to clear it) and repairs its ancestors.
@@ -136,7 +180,7 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
         let Some(leaf) = self.leaves.get_mut(slot) else {
             return;
         };
-        *leaf = value;
+        *leaf = value.flip();
         let mut node = Self::INNER.saturating_add(slot);
         while node > 0 {
             node = node.saturating_sub(1) / ARITY;
@@ -144,6 +188,7 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
             let Some(parent) = self.inner.get_mut(node) else {
                 return;
             };
+            let best = best.stored();
             if *parent == best {
                 return; // unchanged here, so unchanged above too
             }
@@ -194,7 +239,7 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
     pub(crate) fn count_set(&self) -> usize {
         self.leaves
             .iter()
-            .filter(|&&value| value != K::EMPTY)
+            .filter(|&&value| value != K::STORED_EMPTY)
             .count()
     }
 
@@ -237,7 +282,7 @@ mod tests {
         assert!(tree.is_consistent());
         assert_eq!(tree.min(), Some((3, 30)));
         if let Some(root) = tree.inner.get_mut(0) {
-            *root = Best { value: 60, slot: 6 };
+            *root = Best { value: 60, slot: 6 }.stored();
         }
         assert!(!tree.is_consistent());
         assert_eq!(tree.count_set(), 2);

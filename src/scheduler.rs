@@ -147,8 +147,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// ```
     /// use trail_backfill::{Config, JobScheduler};
     ///
-    /// // In a static: no stack involved, whatever the size.
-    /// static SCHEDULER: JobScheduler<16, 64, 64> = JobScheduler::new(Config::DEFAULT);
+    /// // In a static: no stack involved, whatever the size. With `Config::ZERO` an empty
+    /// // scheduler is all zero bytes, so the static lands in `.bss`; `reset` it with the
+    /// // real config before the first request.
+    /// static SCHEDULER: JobScheduler<16, 64, 64> = JobScheduler::new(Config::ZERO);
     /// assert_eq!(SCHEDULER.stats().jobs, 0);
     /// ```
     ///

@@ -8,6 +8,25 @@
 /// "No slot": the end of a list or chain.
 pub(crate) const NONE: u32 = u32::MAX;
 
+/// A slot handle as stored in a structure whose empty state must be all zero bytes (so that a
+/// scheduler in a `static` lands in `.bss`, not in the binary): the slot plus one, which
+/// turns [`NONE`] into 0. [`loaded`] undoes it.
+pub(crate) const fn stored(slot: u32) -> u32 {
+    slot.wrapping_add(1)
+}
+
+/// The slot handle that [`stored`] encoded.
+pub(crate) const fn loaded(stored: u32) -> u32 {
+    stored.wrapping_sub(1)
+}
+
+/// A value for vacant slots: never read as a value, but all zero bytes, so that an empty slab
+/// is all zero bytes too.
+pub(crate) trait Vacant {
+    /// The placeholder of a vacant slot.
+    const VACANT: Self;
+}
+
 /// A slot handle as an array position. On a target whose `usize` is narrower than `u32` an
 /// out-of-range handle maps to `usize::MAX`, which every `get` answers with `None`.
 pub(crate) fn position(slot: u32) -> usize {
@@ -22,16 +41,20 @@ struct Node<T> {
     prev: u32,
     /// The next occupied slot in list order, or the next free slot while vacant.
     next: u32,
-    value: Option<T>,
+    /// Whether `value` is a stored value or the [`Vacant`] placeholder. (An `Option` would do,
+    /// but its `None` is not all zero bytes for every `T`.)
+    occupied: bool,
+    value: T,
 }
 
 /// `N` slots of `T` on a doubly linked list, with a free list of vacant slots.
 #[derive(Debug)]
 pub(crate) struct ListSlab<T, const N: usize> {
     nodes: [Node<T>; N],
+    /// The first and last slots of the list, and the most recently freed slot (the head of
+    /// the free list), [`stored`] so that an empty slab is all zero bytes.
     front: u32,
     back: u32,
-    /// The most recently freed slot, the head of the free list.
     free: u32,
     /// Slots at or past this mark have never been used: they are free without being listed,
     /// so that `new` and `clear` need not thread a free list through all `N` slots.
@@ -58,7 +81,7 @@ impl<T: Clone, const N: usize> Clone for ListSlab<T, N> {
     }
 }
 
-impl<T, const N: usize> ListSlab<T, N> {
+impl<T: Vacant, const N: usize> ListSlab<T, N> {
     /// An empty slab.
     pub(crate) const fn new() -> Self {
         const {
@@ -71,14 +94,15 @@ impl<T, const N: usize> ListSlab<T, N> {
         ListSlab {
             nodes: [const {
                 Node {
-                    value: None,
-                    prev: NONE,
-                    next: NONE,
+                    prev: 0,
+                    next: 0,
+                    occupied: false,
+                    value: T::VACANT,
                 }
             }; N],
-            front: NONE,
-            back: NONE,
-            free: NONE,
+            front: stored(NONE),
+            back: stored(NONE),
+            free: stored(NONE),
             fresh: 0,
             len: 0,
         }
@@ -89,14 +113,15 @@ impl<T, const N: usize> ListSlab<T, N> {
         let used = position(self.fresh);
         for node in self.nodes.iter_mut().take(used) {
             *node = Node {
-                value: None,
-                prev: NONE,
-                next: NONE,
+                prev: 0,
+                next: 0,
+                occupied: false,
+                value: T::VACANT,
             };
         }
-        self.front = NONE;
-        self.back = NONE;
-        self.free = NONE;
+        self.front = stored(NONE);
+        self.back = stored(NONE);
+        self.free = stored(NONE);
         self.fresh = 0;
         self.len = 0;
     }
@@ -110,32 +135,36 @@ impl<T, const N: usize> ListSlab<T, N> {
     }
 
     pub(crate) fn front(&self) -> Option<u32> {
-        (self.front != NONE).then_some(self.front)
+        let front = loaded(self.front);
+        (front != NONE).then_some(front)
     }
 
     pub(crate) fn back(&self) -> Option<u32> {
-        (self.back != NONE).then_some(self.back)
+        let back = loaded(self.back);
+        (back != NONE).then_some(back)
     }
 
     pub(crate) fn get(&self, slot: u32) -> Option<&T> {
-        self.nodes.get(position(slot))?.value.as_ref()
+        let node = self.nodes.get(position(slot))?;
+        node.occupied.then_some(&node.value)
     }
 
     pub(crate) fn get_mut(&mut self, slot: u32) -> Option<&mut T> {
-        self.nodes.get_mut(position(slot))?.value.as_mut()
+        let node = self.nodes.get_mut(position(slot))?;
+        node.occupied.then_some(&mut node.value)
     }
 
     /// The occupied slot after `slot` in list order.
     pub(crate) fn next(&self, slot: u32) -> Option<u32> {
         let node = self.nodes.get(position(slot))?;
-        (node.value.is_some() && node.next != NONE).then_some(node.next)
+        (node.occupied && node.next != NONE).then_some(node.next)
     }
 
     #[cfg(test)]
     /// The occupied slot before `slot` in list order.
     pub(crate) fn prev(&self, slot: u32) -> Option<u32> {
         let node = self.nodes.get(position(slot))?;
-        (node.value.is_some() && node.prev != NONE).then_some(node.prev)
+        (node.occupied && node.prev != NONE).then_some(node.prev)
     }
 
     /// Values in list order.
@@ -161,10 +190,10 @@ impl<T, const N: usize> ListSlab<T, N> {
     #[inline]
     pub(crate) fn insert_before(&mut self, before: u32, value: T) -> Result<u32, T> {
         let prev = if before == NONE {
-            self.back
+            loaded(self.back)
         } else {
             match self.nodes.get(position(before)) {
-                Some(node) if node.value.is_some() => node.prev,
+                Some(node) if node.occupied => node.prev,
                 _ => return Err(value),
             }
         };
@@ -175,9 +204,10 @@ impl<T, const N: usize> ListSlab<T, N> {
             return Err(value);
         };
         *node = Node {
-            value: Some(value),
             prev,
             next: before,
+            occupied: true,
+            value,
         };
         self.set_next(prev, slot);
         self.set_prev(before, slot);
@@ -188,7 +218,11 @@ impl<T, const N: usize> ListSlab<T, N> {
     /// Removes the value at `slot`, if occupied, and frees the slot.
     pub(crate) fn remove(&mut self, slot: u32) -> Option<T> {
         let node = self.nodes.get_mut(position(slot))?;
-        let value = node.value.take()?;
+        if !node.occupied {
+            return None;
+        }
+        node.occupied = false;
+        let value = core::mem::replace(&mut node.value, T::VACANT);
         self.release(slot);
         Some(value)
     }
@@ -197,7 +231,8 @@ impl<T, const N: usize> ListSlab<T, N> {
     /// does not want the value, without moving it out first.
     pub(crate) fn discard(&mut self, slot: u32) -> bool {
         match self.nodes.get_mut(position(slot)) {
-            Some(node) if node.value.is_some() => node.value = None,
+            // The value stays as it is, unseen: `occupied` is what counts.
+            Some(node) if node.occupied => node.occupied = false,
             _ => return false,
         }
         self.release(slot);
@@ -211,8 +246,8 @@ impl<T, const N: usize> ListSlab<T, N> {
         };
         let (prev, next) = (node.prev, node.next);
         node.prev = NONE;
-        node.next = self.free;
-        self.free = slot;
+        node.next = loaded(self.free);
+        self.free = stored(slot);
         self.set_next(prev, next);
         self.set_prev(next, prev);
         self.len = self.len.saturating_sub(1);
@@ -231,14 +266,14 @@ impl<T, const N: usize> ListSlab<T, N> {
             prev = slot;
         }
         self.set_next(prev, NONE);
-        self.back = prev;
+        self.back = stored(prev);
     }
 
     /// A vacant slot, taken off the free list or from the never-used tail.
     fn take_vacant(&mut self) -> Option<u32> {
-        if self.free != NONE {
-            let slot = self.free;
-            self.free = self.nodes.get(position(slot))?.next;
+        if loaded(self.free) != NONE {
+            let slot = loaded(self.free);
+            self.free = stored(self.nodes.get(position(slot))?.next);
             return Some(slot);
         }
         if position(self.fresh) < N {
@@ -253,7 +288,7 @@ impl<T, const N: usize> ListSlab<T, N> {
     fn set_next(&mut self, slot: u32, next: u32) {
         match self.nodes.get_mut(position(slot)) {
             Some(node) => node.next = next,
-            None => self.front = next,
+            None => self.front = stored(next),
         }
     }
 
@@ -261,7 +296,7 @@ impl<T, const N: usize> ListSlab<T, N> {
     fn set_prev(&mut self, slot: u32, prev: u32) {
         match self.nodes.get_mut(position(slot)) {
             Some(node) => node.prev = prev,
-            None => self.back = prev,
+            None => self.back = stored(prev),
         }
     }
 }
@@ -272,6 +307,10 @@ mod tests {
     extern crate std;
     use super::*;
     use std::vec::Vec;
+
+    impl Vacant for u8 {
+        const VACANT: u8 = 0;
+    }
 
     #[test]
     fn keeps_order_and_reuses_slots() {

@@ -12,7 +12,7 @@
 use crate::hash_index::HashIndex;
 use crate::ids::{AccountId, ClientToken, JobId, Region, TrailName};
 use crate::invariants::{Index, InvariantViolation};
-use crate::slab::ListSlab;
+use crate::slab::{ListSlab, Vacant};
 use crate::time::Timestamp;
 
 /// One remembered `create_job` that carried a client token.
@@ -43,6 +43,20 @@ struct Entry {
     record: TokenRecord,
     /// The key's hash, kept so that evicting this record needs no rehash.
     hash: u64,
+}
+
+impl Vacant for Entry {
+    const VACANT: Entry = Entry {
+        record: TokenRecord {
+            account: AccountId(0),
+            region: Region::VACANT,
+            token: ClientToken::VACANT,
+            job_id: JobId(0),
+            trail_name: TrailName::VACANT,
+            recorded_at: Timestamp(0),
+        },
+        hash: 0,
+    };
 }
 
 /// What [`TokenCache::record`] had to remove to make room.

@@ -4,7 +4,7 @@
 use crate::hash_index::HashIndex;
 use crate::ids::{AccountId, Region, TrailName};
 use crate::invariants::InvariantViolation;
-use crate::slab::ListSlab;
+use crate::slab::{ListSlab, Vacant};
 use crate::time::Timestamp;
 
 /// Whether a trail records one account's events or a whole resource directory's.
@@ -46,6 +46,17 @@ pub struct Trail {
     /// When logging last started; `None` while not logging (a new trail is not logging, as in
     /// ActionTrail).
     pub logging_since: Option<Timestamp>,
+}
+
+impl Vacant for Trail {
+    const VACANT: Trail = Trail {
+        account: AccountId(0),
+        region: Region::VACANT,
+        name: TrailName::VACANT,
+        kind: TrailKind::SingleAccount,
+        delivers_to_sls: false,
+        logging_since: None,
+    };
 }
 
 impl Trail {

@@ -134,3 +134,32 @@ fn a_deep_page_costs_about_what_the_first_page_does() {
         "page 163 {deep:?}, page 1 {first:?}: {ratio:.1}x"
     );
 }
+
+/// An empty scheduler built with `Config::ZERO` is all zero bytes, so a `static` one lands in
+/// `.bss`: no image of tens of MiB in the binary (or in a microcontroller's flash), no copy
+/// at start-up. (`.ci/run` also checks the `.data` size of a binary with such a static.)
+#[test]
+fn an_empty_scheduler_with_the_zero_config_is_all_zero_bytes() {
+    static EMPTY: JobScheduler<8, 16, 16> = JobScheduler::new(Config::ZERO);
+    let size = std::mem::size_of::<JobScheduler<8, 16, 16>>();
+    // SAFETY: reads the bytes of a `static` that lives for the whole program, as plain bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (&EMPTY as *const JobScheduler<8, 16, 16>).cast::<u8>(),
+            size,
+        )
+    };
+    let nonzero: Vec<usize> = (0..size).filter(|&i| bytes[i] != 0).collect();
+    assert!(nonzero.is_empty(), "non-zero bytes at offsets {nonzero:?}");
+    // And it works once given its config.
+    let mut scheduler = JobScheduler::<8, 16, 16>::new(Config::ZERO);
+    scheduler.reset(Config::DEFAULT);
+    logging_trail(&mut scheduler, 1);
+    assert_eq!(
+        scheduler
+            .create_job(&request(1, None), Timestamp(5))
+            .unwrap()
+            .job_id,
+        JobId(1)
+    );
+}

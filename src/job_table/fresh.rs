@@ -1,6 +1,7 @@
 //! The fresh list: the active jobs that were never leased out and timed out (`not_before ==
 //! created_at`, [`Place::Fresh`]), in id order, threaded through the job entries themselves
-//! so that creating and finishing a job touch no memory beyond its own entry.
+//! so that creating and finishing a job touch no memory beyond its own entry. Its ends are
+//! [`stored`] (0 for none), so that an empty table is all zero bytes.
 //!
 //! Creation times never decrease with ids, so id order is also the order in which fresh jobs
 //! are claimed (`(not_before, id)`) and fall due (their deadlines).
@@ -17,14 +18,14 @@ impl<const N: usize> JobTable<N> {
     fn set_fresh_prev(&mut self, slot: u32, prev: u32) {
         match self.entries.get_mut(slot) {
             Some(entry) => entry.fresh_prev = prev,
-            None => self.fresh_tail = prev,
+            None => self.fresh_tail = stored(prev),
         }
     }
 
     fn set_fresh_next(&mut self, slot: u32, next: u32) {
         match self.entries.get_mut(slot) {
             Some(entry) => entry.fresh_next = next,
-            None => self.fresh_head = next,
+            None => self.fresh_head = stored(next),
         }
     }
 
@@ -32,14 +33,14 @@ impl<const N: usize> JobTable<N> {
     /// walk back from the tail stops at once.
     pub(super) fn link_fresh(&mut self, slot: u32) {
         let id = self.job_at(slot).map(|job| job.id);
-        let mut after = self.fresh_tail;
+        let mut after = loaded(self.fresh_tail);
         while let Some(job) = self.job_at(after)
             && Some(job.id) > id
         {
             after = self.fresh_links(after).0;
         }
         let before = if after == NONE {
-            self.fresh_head
+            loaded(self.fresh_head)
         } else {
             self.fresh_links(after).1
         };
@@ -63,7 +64,8 @@ impl<const N: usize> JobTable<N> {
 
     /// The fresh jobs' slots in id order.
     pub(super) fn fresh_slots(&self) -> impl Iterator<Item = u32> + '_ {
-        let first = (self.fresh_head != NONE).then_some(self.fresh_head);
+        let head = loaded(self.fresh_head);
+        let first = (head != NONE).then_some(head);
         core::iter::successors(first, |&slot| {
             let next = self.fresh_links(slot).1;
             (next != NONE).then_some(next)
@@ -72,7 +74,7 @@ impl<const N: usize> JobTable<N> {
 
     /// Whether `slot` is on the fresh list (for the invariant check).
     pub(super) fn is_listed_fresh(&self, slot: u32) -> bool {
-        self.fresh_head == slot || self.fresh_links(slot).0 != NONE
+        loaded(self.fresh_head) == slot || self.fresh_links(slot).0 != NONE
     }
 
     /// Whether the fresh list holds `count` jobs in strictly increasing id order, with
@@ -90,6 +92,6 @@ impl<const N: usize> JobTable<N> {
             last = slot;
             listed = listed.saturating_add(1);
         }
-        listed == count && last == self.fresh_tail
+        listed == count && last == loaded(self.fresh_tail)
     }
 }

@@ -26,7 +26,7 @@ use crate::job::Job;
 use crate::lease::deadline;
 use crate::min_tree::{EMPTY, MinTree};
 use crate::regions::RegionStatuses;
-use crate::slab::{ListSlab, NONE};
+use crate::slab::{ListSlab, NONE, Vacant, loaded, stored};
 use crate::time::Timestamp;
 use crate::worker_queues::{Place, WorkerQueues};
 
@@ -55,6 +55,42 @@ struct JobEntry {
     job: Job,
     /// Its statuses per region, over the scheduler's region catalogue.
     regions: RegionStatuses,
+}
+
+impl Vacant for JobEntry {
+    const VACANT: JobEntry = JobEntry {
+        older: 0,
+        newer: 0,
+        fresh_prev: 0,
+        fresh_next: 0,
+        job: Job {
+            id: JobId(0),
+            account: AccountId(0),
+            status: crate::job::JobStatus::Initializing,
+            failure: None,
+            attempt: 0,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+            not_before: Timestamp(0),
+            lease_expires_at: None,
+            delivered: 0,
+            window_start: Timestamp(0),
+            window_end: Timestamp(0),
+            region: crate::ids::Region::VACANT,
+            trail_name: crate::ids::TrailName::VACANT,
+        },
+        regions: RegionStatuses::NONE,
+    };
+}
+
+impl Vacant for AccountJobs {
+    const VACANT: AccountJobs = AccountJobs {
+        account: AccountId(0),
+        active: 0,
+        oldest: 0,
+        newest: 0,
+        count: 0,
+    };
 }
 
 /// What the table knows about one account that has at least one job.
@@ -130,8 +166,8 @@ impl<const N: usize> JobTable<N> {
             active: 0,
             leased: 0,
             queues: WorkerQueues::new(),
-            fresh_head: NONE,
-            fresh_tail: NONE,
+            fresh_head: stored(NONE),
+            fresh_tail: stored(NONE),
             hasher,
             max_job_secs,
         }
@@ -147,8 +183,8 @@ impl<const N: usize> JobTable<N> {
         self.active = 0;
         self.leased = 0;
         self.queues.clear();
-        self.fresh_head = NONE;
-        self.fresh_tail = NONE;
+        self.fresh_head = stored(NONE);
+        self.fresh_tail = stored(NONE);
         self.hasher = hasher;
         self.max_job_secs = max_job_secs;
     }
@@ -235,7 +271,8 @@ impl<const N: usize> JobTable<N> {
     /// The slot of the active job due first, and its due time (its lease's end while leased,
     /// else its deadline).
     pub(crate) fn next_due(&self) -> Option<(u32, Timestamp)> {
-        let first_fresh = (self.fresh_head != NONE).then_some(self.fresh_head);
+        let head = loaded(self.fresh_head);
+        let first_fresh = (head != NONE).then_some(head);
         let fresh = first_fresh.and_then(|slot| {
             let job = self.job_at(slot)?;
             Some((slot, (deadline(job, self.max_job_secs).0, job.id.0)))

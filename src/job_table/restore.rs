@@ -53,8 +53,8 @@ impl<const N: usize> JobTable<N> {
         self.accounts.clear();
         self.by_account.clear();
         self.queues.clear();
-        self.fresh_head = NONE;
-        self.fresh_tail = NONE;
+        self.fresh_head = stored(NONE);
+        self.fresh_tail = stored(NONE);
         self.active = 0;
         self.leased = 0;
         let mut previous: Option<JobId> = None;
