@@ -33,12 +33,15 @@ impl Timestamp {
     /// The Unix epoch, `1970-01-01T00:00:00Z`.
     pub const EPOCH: Timestamp = Timestamp(0);
 
-    /// `self + secs`, saturating at `Timestamp(u64::MAX)` (SPEC: all time additions saturate).
+    /// `self + secs`, saturating at `Timestamp(u64::MAX)` (every addition of times and durations
+    /// in this crate saturates).
+    #[must_use]
     pub const fn saturating_add_secs(self, secs: u64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs))
     }
 
     /// `self - secs`, saturating at the epoch.
+    #[must_use]
     pub const fn saturating_sub_secs(self, secs: u64) -> Timestamp {
         Timestamp(self.0.saturating_sub(secs))
     }
