@@ -107,6 +107,11 @@
 //!   stays `#![no_std]` and links `std` for this conversion only; the core still reads no
 //!   clock.
 //!
+//! - `api` (off by default): the [`api`] module, the ActionTrail API's requests and answers
+//!   written once for every host: action names and text parameters into a [`Command`] or a
+//!   query ([`api::parse_request`]), effects, jobs, pages and errors out as the API's JSON
+//!   ([`api::Reply`]), into any `core::fmt::Write`. No dependency, no allocation.
+//!
 //! Without any feature, [`Timestamp`] parses (`FromStr`) exactly the ISO-8601 text its
 //! `Display` prints, with [`ParseTimestampError`] for anything else.
 //!
@@ -125,6 +130,8 @@
     clippy::arithmetic_side_effects
 )]
 
+#[cfg(feature = "api")]
+pub mod api;
 mod command;
 mod config;
 #[cfg(feature = "defmt")]

@@ -1,6 +1,7 @@
 //! The `replay` example (examples/replay/): its built-in scenario answers exactly as
 //! examples/scenario.out.jsonl says, a log replayed in two parts through a snapshot ends as the
-//! whole log does, and bad lines get 400 answers without stopping the replay.
+//! whole log does, and bad lines get 400 answers (404 for an unknown action) without stopping
+//! the replay.
 //!
 //! The example is compiled in as a module, so no subprocess is needed: `replay::run` is the
 //! whole program with its arguments and streams passed in.
@@ -291,7 +292,7 @@ fn bad_lines_get_400_answers_and_the_replay_goes_on() {
         (1, 200, "", ""),
         (2, 400, "InvalidParameterValue", "not valid JSON"),
         (5, 400, "InvalidParameterValue", "not a JSON object"),
-        (6, 400, "InvalidAction", "\"DescribeTrails\""),
+        (6, 404, "InvalidAction.NotFound", "\"DescribeTrails\""),
         (7, 400, "MissingParameter", "\"TrailName\""),
         (8, 400, "InvalidParameterValue", "parameter JobId "),
         (9, 400, "InvalidParameterValue", "parameter At "),

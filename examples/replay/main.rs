@@ -74,7 +74,10 @@
 //! next line. The scheduler's errors answer as the API does (`Error::code`,
 //! `Error::http_status`, its `Display`); a line that is not a JSON object, or lacks or
 //! garbles a parameter, gets a 400 `InvalidParameterValue` or `MissingParameter`, an unknown
-//! action a 400 `InvalidAction`.
+//! action a 404 `InvalidAction.NotFound`. Parameters and answers are those of the library's
+//! `api` module (feature `api`), which a server uses too: this tool only reads JSON lines,
+//! checks the JSON types of the parameters (`"JobId": "16602"` is refused, a string where the
+//! API takes an integer) and hands them to it as text.
 //!
 //! # Options
 //!
@@ -94,13 +97,11 @@ use std::fs;
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
+use trail_backfill::api::{self, ApiError, Reply};
 use trail_backfill::{Config, JobScheduler, TrailKind};
 
-mod actions;
-mod answer;
 mod parse;
 
-use answer::{Reply, Response};
 pub use parse::parse_at;
 
 /// The built-in scenario, replayed when no input is named.
@@ -320,12 +321,39 @@ pub fn respond(scheduler: &mut Scheduler, number: u64, line: &[u8]) -> Option<St
     if line.is_empty() || line.starts_with(b"#") {
         return None;
     }
-    let reply = actions::handle(scheduler, line).unwrap_or_else(Reply::Error);
-    let response = Response {
-        request_id: request_id(number),
-        reply: &reply,
+    let request_id = request_id(number);
+    let reply = Reply {
+        request_id: &request_id,
+        host_id: None,
     };
-    Some(serde_json::to_string(&response).expect("a response always serializes"))
+    let mut out = String::new();
+    answer(scheduler, line, &reply, &mut out).expect("a String always takes the answer");
+    Some(out)
+}
+
+/// Reads one request line, carries it out, and writes its answer (or its error) on `out`:
+/// reading JSON is the tool's; the API's parameters and answers are `trail_backfill::api`'s.
+fn answer(
+    scheduler: &mut Scheduler,
+    line: &[u8],
+    reply: &Reply,
+    out: &mut String,
+) -> std::fmt::Result {
+    let value: serde_json::Value = match serde_json::from_slice(line) {
+        Ok(value) => value,
+        Err(e) => {
+            let message = format!("The request is not valid JSON: {e}.");
+            return reply.write_error(out, &ApiError::MalformedRequest(&message));
+        }
+    };
+    let Some(object) = value.as_object() else {
+        let error = ApiError::MalformedRequest("The request is not a JSON object.");
+        return reply.write_error(out, &error);
+    };
+    match parse::parse(object) {
+        Ok(request) => api::respond(scheduler, &request.request, request.at, reply, out).map(drop),
+        Err(error) => reply.write_error(out, &error),
+    }
 }
 
 /// A RequestId for the request on line `number`: shaped like the API's UUIDs, the same on

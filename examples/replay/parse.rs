@@ -1,208 +1,40 @@
-//! Reading a request line: its action, its common parameters, and the action's own
-//! parameters by name, each checked as the API checks it.
+//! Reading a request line: the replay tool's own fields (`Action`, `At`), then the action's
+//! parameters handed to `trail_backfill::api` as text, after their JSON types are checked.
 
 use serde_json::{Map, Value};
-use trail_backfill::{
-    AccountId, Error, JobId, JobOutcome, JobStatus, Lease, Parameter, Region, Timestamp, TrailName,
-};
+use trail_backfill::Timestamp;
+use trail_backfill::api::{self, Action, ApiError, ApiRequest, Caller, ParameterType};
 
-use super::answer::Failure;
-
-/// The actions a request line can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    CreateTrail,
-    DeleteTrail,
-    StartLogging,
-    StopLogging,
-    CreateDeliveryHistoryJob,
-    GetDeliveryHistoryJob,
-    ListDeliveryHistoryJobs,
-    DeleteDeliveryHistoryJob,
-    StartDeliveryHistoryJob,
-    CompleteDeliveryHistoryJob,
-    ClaimDeliveryHistoryJob,
-    HeartbeatDeliveryHistoryJob,
-    ReportDeliveryHistoryJobRegion,
-    FinishDeliveryHistoryJob,
-    StopDeliveryHistoryJob,
-    HandleTimeouts,
-}
-
-impl Action {
-    const ALL: [Action; 16] = [
-        Action::CreateTrail,
-        Action::DeleteTrail,
-        Action::StartLogging,
-        Action::StopLogging,
-        Action::CreateDeliveryHistoryJob,
-        Action::GetDeliveryHistoryJob,
-        Action::ListDeliveryHistoryJobs,
-        Action::DeleteDeliveryHistoryJob,
-        Action::StartDeliveryHistoryJob,
-        Action::CompleteDeliveryHistoryJob,
-        Action::ClaimDeliveryHistoryJob,
-        Action::HeartbeatDeliveryHistoryJob,
-        Action::ReportDeliveryHistoryJobRegion,
-        Action::FinishDeliveryHistoryJob,
-        Action::StopDeliveryHistoryJob,
-        Action::HandleTimeouts,
-    ];
-
-    /// The action named `name`: each variant is named as its action.
-    fn from_name(name: &str) -> Option<Action> {
-        Action::ALL
-            .into_iter()
-            .find(|action| format!("{action:?}") == name)
-    }
-}
-
-/// A request line, its common parameters checked.
-pub struct Request<'a> {
-    pub action: Action,
+/// A request line, read: when it happened and what it asks.
+pub struct Request {
     pub at: Timestamp,
-    pub account: AccountId,
-    pub region: Region,
-    pub params: Params<'a>,
+    pub request: ApiRequest,
 }
 
-impl<'a> Request<'a> {
-    /// Checks the common parameters, in the order `Action`, `At`, `AccountId`, `RegionId`.
-    pub fn parse(object: &'a Map<String, Value>) -> Result<Request<'a>, Failure> {
-        let params = Params(object);
-        let name = params.string("Action")?;
-        let action = Action::from_name(name).ok_or_else(|| Failure::invalid_action(name))?;
-        let at = parse_at(params.string("At")?).ok_or_else(|| Failure::invalid("At"))?;
-        let account = AccountId(params.integer("AccountId")?);
-        let region =
-            params.string_or("RegionId", Error::InvalidParameterValue(Parameter::Region))?;
-        let region = Region::new(region)?;
-        Ok(Request {
-            action,
-            at,
-            account,
-            region,
-            params,
-        })
+/// Reads a request line's object, checking `Action`, `At`, then the action's parameters (the
+/// API's `AccountId` and `RegionId` first) as `api::parse_request` does. A parameter of the
+/// wrong JSON type (`"JobId": "16602"`) is refused as an invalid value before the others are
+/// checked; `null` counts as absent, and parameters the action does not read are ignored.
+pub fn parse(object: &Map<String, Value>) -> Result<Request, ApiError<'_>> {
+    let action = Action::from_name(string(object, "Action")?)?;
+    let at = parse_at(string(object, "At")?).ok_or(ApiError::invalid_value("At"))?;
+    let mut params: Vec<(&str, String)> = Vec::new();
+    for &(name, kind) in action.parameters() {
+        let Some(value) = object.get(name).filter(|value| !value.is_null()) else {
+            continue;
+        };
+        let text = match (kind, value) {
+            (ParameterType::Text, Value::String(text)) => text.clone(),
+            (ParameterType::Integer, Value::Number(number)) => number.to_string(),
+            (ParameterType::Boolean, Value::Bool(flag)) => flag.to_string(),
+            _ => return Err(ApiError::invalid_value(name)),
+        };
+        params.push((name, text));
     }
-
-    /// The trail named by parameter `name` (`Name` or `TrailName`).
-    pub fn trail_name(&self, name: &'static str) -> Result<TrailName, Failure> {
-        Ok(TrailName::new(
-            self.params.string_or(name, Error::InvalidTrailName)?,
-        )?)
-    }
-
-    pub fn job_id(&self) -> Result<JobId, Failure> {
-        Ok(JobId(self.params.integer("JobId")?))
-    }
-
-    /// `Outcome`: `Completed` or `Failed`.
-    pub fn outcome(&self) -> Result<JobOutcome, Failure> {
-        match self.params.string("Outcome")? {
-            "Completed" => Ok(JobOutcome::Completed),
-            "Failed" => Ok(JobOutcome::Failed),
-            _ => Err(Failure::invalid("Outcome")),
-        }
-    }
-
-    /// The lease a worker action speaks for, from the line's `AccountId`, `JobId` and
-    /// `Attempt` (checked in that order).
-    pub fn lease(&self) -> Result<Lease, Failure> {
-        let job = self.job_id()?;
-        let attempt = self.params.integer("Attempt")?;
-        let attempt = u32::try_from(attempt).map_err(|_| Failure::invalid("Attempt"))?;
-        Ok(Lease {
-            account: self.account,
-            job,
-            attempt,
-            // The scheduler checks `(job, attempt)` against the job, never `expires_at` (it is
-            // what the scheduler granted, for the worker's information), so any value does.
-            expires_at: Timestamp(0),
-        })
-    }
-
-    /// `Region` of a region report: the same rules as `RegionId`.
-    pub fn reported_region(&self) -> Result<Region, Failure> {
-        let text = self.params.string("Region")?;
-        Region::new(text).map_err(|_| Failure::invalid("Region"))
-    }
-
-    /// `Status` of a region report: a job status code, 0 to 3.
-    pub fn status(&self) -> Result<JobStatus, Failure> {
-        u8::try_from(self.params.integer("Status")?)
-            .ok()
-            .and_then(JobStatus::from_code)
-            .ok_or_else(|| Failure::invalid("Status"))
-    }
-}
-
-/// The parameters of a request, read by name.
-pub struct Params<'a>(&'a Map<String, Value>);
-
-impl Params<'_> {
-    /// The parameter, unless it is absent or `null`.
-    pub fn get(&self, name: &'static str) -> Option<&Value> {
-        self.0.get(name).filter(|value| !value.is_null())
-    }
-
-    fn required(&self, name: &'static str) -> Result<&Value, Failure> {
-        self.get(name).ok_or_else(|| Failure::missing(name))
-    }
-
-    /// A required string; anything else is `InvalidParameterValue`.
-    pub fn string(&self, name: &'static str) -> Result<&str, Failure> {
-        self.required(name)?
-            .as_str()
-            .ok_or_else(|| Failure::invalid(name))
-    }
-
-    /// A required string; anything else is answered with the scheduler's own `error`.
-    fn string_or(&self, name: &'static str, error: Error) -> Result<&str, Failure> {
-        Ok(self.required(name)?.as_str().ok_or(error)?)
-    }
-
-    /// A required non-negative integer.
-    pub fn integer(&self, name: &'static str) -> Result<u64, Failure> {
-        self.required(name)?
-            .as_u64()
-            .ok_or_else(|| Failure::invalid(name))
-    }
-
-    /// An optional page parameter: `error` unless it is an integer that fits a `u32`.
-    pub fn page(&self, name: &'static str, default: u32, error: Error) -> Result<u32, Failure> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(value) => Ok(value
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or(error)?),
-        }
-    }
-
-    /// An optional non-negative integer.
-    pub fn optional_integer(&self, name: &'static str) -> Result<Option<u64>, Failure> {
-        self.get(name)
-            .map(|value| value.as_u64().ok_or_else(|| Failure::invalid(name)))
-            .transpose()
-    }
-
-    /// An optional boolean, `false` when absent.
-    pub fn flag(&self, name: &'static str) -> Result<bool, Failure> {
-        match self.get(name) {
-            None => Ok(false),
-            Some(value) => value.as_bool().ok_or_else(|| Failure::invalid(name)),
-        }
-    }
-
-    /// Whether an optional string parameter is present.
-    pub fn has_string(&self, name: &'static str) -> Result<bool, Failure> {
-        match self.get(name) {
-            None => Ok(false),
-            Some(value) if value.is_string() => Ok(true),
-            Some(_) => Err(Failure::invalid(name)),
-        }
-    }
+    let pairs = params.iter().map(|(name, text)| (*name, text.as_str()));
+    // Every line names its account and region: nothing comes from outside the line.
+    let request = api::parse_request(action, pairs, &Caller::default())?;
+    Ok(Request { at, request })
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC, years 1970 to 9999, no leap seconds).
@@ -253,4 +85,13 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
     let day_of_year = (153 * month_from_march + 2) / 5 + day - 1; // 0..=365
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468 // 719 468 days from 0000-03-01 to 1970-01-01
+}
+
+/// A required string field of the line; anything else is an invalid value.
+fn string<'a>(object: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, ApiError<'a>> {
+    match object.get(name) {
+        None | Some(Value::Null) => Err(ApiError::MissingParameter(name)),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(ApiError::invalid_value(name)),
+    }
 }
