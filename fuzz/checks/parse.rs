@@ -12,7 +12,11 @@ pub fn parse_checks(data: &[u8]) {
     if let Some(bytes) = data.get(..8) {
         let t = Timestamp(u64::from_le_bytes(bytes.try_into().expect("8 bytes")));
         assert_eq!(t.to_string(), model::format_timestamp(t));
-        assert_eq!(t.to_string().parse::<Timestamp>(), Ok(t), "parses what it prints");
+        assert_eq!(
+            t.to_string().parse::<Timestamp>(),
+            Ok(t),
+            "parses what it prints"
+        );
     }
     let Ok(s) = std::str::from_utf8(data) else {
         return;

@@ -20,8 +20,8 @@ mod model;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use trail_backfill::{
-    AccountId, ClientToken, Command, Config, CreateJob, JobId, JobOutcome, JobScheduler,
-    JobStatus, Lease, Region, Timestamp, TrailKind, TrailName, TrailSpec,
+    AccountId, ClientToken, Command, Config, CreateJob, JobId, JobOutcome, JobScheduler, JobStatus,
+    Lease, Region, Timestamp, TrailKind, TrailName, TrailSpec,
 };
 
 const ACCOUNTS: [u64; 3] = [1, 2, u64::MAX];
@@ -352,11 +352,13 @@ fuzz_target!(|input: Input| {
                 status,
             } => Some(Command::ReportRegion {
                 lease: lease(l),
-                region: Region::new(REPORT_REGIONS[usize::from(r) % REPORT_REGIONS.len()])
-                    .unwrap(),
+                region: Region::new(REPORT_REGIONS[usize::from(r) % REPORT_REGIONS.len()]).unwrap(),
                 status: STATUSES[usize::from(status) % STATUSES.len()],
             }),
-            Operation::FinishJob { lease: ref l, failed } => Some(Command::FinishJob {
+            Operation::FinishJob {
+                lease: ref l,
+                failed,
+            } => Some(Command::FinishJob {
                 lease: lease(l),
                 outcome: if failed {
                     JobOutcome::Failed
@@ -491,9 +493,9 @@ fn call(
         } => s
             .report_region(lease, region, *status, now)
             .map(Effect::RegionReported),
-        Command::FinishJob { lease, outcome } => s
-            .finish_job(lease, *outcome, now)
-            .map(Effect::JobFinished),
+        Command::FinishJob { lease, outcome } => {
+            s.finish_job(lease, *outcome, now).map(Effect::JobFinished)
+        }
         Command::StopJob { account, job } => {
             s.stop_job(*account, *job, now).map(Effect::JobStopped)
         }
