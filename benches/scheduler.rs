@@ -18,6 +18,7 @@ use trail_backfill::{
     AccountId, ClientToken, Config, CreateJob, JobId, JobOutcome, JobScheduler, Lease, Timestamp,
     TrailKind, TrailSpec,
 };
+use workload::realistic::{self, Cycle, Realistic};
 use workload::{ACCOUNTS, Backend, Fill, Workload, account, model::Model, token};
 
 type Small = JobScheduler<ACCOUNTS, 1024, 1024>;
@@ -27,6 +28,10 @@ static SMALL: Mutex<Small> = Mutex::new(JobScheduler::new(Config::DEFAULT));
 static LARGE: Mutex<Large> = Mutex::new(JobScheduler::new(Config::DEFAULT));
 /// The target of the in-place restores.
 static LARGE_RESTORED: Mutex<Large> = Mutex::new(JobScheduler::new(Config::DEFAULT));
+/// The scheduler of the realistic workload (issue 11): 4,096 accounts. All zero bytes, reset
+/// before use.
+static REALISTIC: Mutex<JobScheduler<{ realistic::ACCOUNTS }, 65536, 65536>> =
+    Mutex::new(JobScheduler::new(Config::ZERO));
 
 const FILLS: [Fill; 2] = [Fill::Half, Fill::Full];
 
@@ -85,8 +90,8 @@ fn cycle_at<const J: usize>(
         });
     }
 
-    // The worker cycle (create, claim_next, heartbeat, finish_job), full tables only: the
-    // std reference has no worker protocol.
+    // The worker cycle (create, claim_next, heartbeat, finish_job), full tables only (the
+    // std reference's worker cycle is measured in the realistic-worker group).
     let mut workload = Workload::new(Fill::Full, J, plain_token);
     scheduler.reset(workload.config);
     workload.prepare(scheduler);
@@ -104,6 +109,62 @@ fn cycle(c: &mut Criterion) {
     cycle_at(&mut group, &mut SMALL.lock().unwrap());
     cycle_at(&mut group, &mut LARGE.lock().unwrap());
     group.finish();
+}
+
+/// The realistic workload (4,096 accounts, UUID tokens, requests built from strings in the
+/// timed loop) at half-full and full 65,536-entry tables, on the crate and on the std
+/// reference: group `realistic-direct` for the direct cycle, `realistic-worker` for the
+/// worker cycle.
+fn realistic_cycles(c: &mut Criterion) {
+    let mut scheduler = REALISTIC.lock().unwrap();
+    for cycle in [Cycle::Direct, Cycle::Worker] {
+        let mut group = c.benchmark_group(format!("realistic-{}", cycle.name()));
+        group.throughput(Throughput::Elements(1));
+        for fill in FILLS {
+            realistic_at(&mut group, &mut scheduler, cycle, fill);
+        }
+        group.finish();
+    }
+}
+
+/// One cycle at one fill, on the crate and then on the std reference; each checked after.
+fn realistic_at<const J: usize>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    scheduler: &mut JobScheduler<{ realistic::ACCOUNTS }, J, J>,
+    cycle: Cycle,
+    fill: Fill,
+) {
+    let mut workload = Realistic::new(fill, J);
+    scheduler.reset(workload.config);
+    workload.prepare(scheduler);
+    let id = BenchmarkId::new(format!("crate/{}", fill.name()), J);
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| workload.timed(scheduler, cycle, iters))
+    });
+    let stats = scheduler.stats();
+    assert!(workload.expected_fill().contains(&stats.jobs), "{stats:?}");
+    assert!(
+        workload.expected_fill().contains(&stats.tokens),
+        "{stats:?}"
+    );
+    assert_eq!((stats.active_jobs, stats.leased_jobs), (0, 0));
+    scheduler.check_invariants().unwrap();
+
+    let mut workload = Realistic::new(fill, J);
+    let mut reference = Model::new(workload.config, realistic::ACCOUNTS, J, J);
+    workload.prepare(&mut reference);
+    let id = BenchmarkId::new(format!("std-reference/{}", fill.name()), J);
+    group.bench_function(id, |b| {
+        b.iter_custom(|iters| workload.timed(&mut reference, cycle, iters))
+    });
+    let stats = reference.stats();
+    assert!(workload.expected_fill().contains(&stats.jobs), "{stats:?}");
+    assert!(
+        workload.expected_fill().contains(&stats.tokens),
+        "{stats:?}"
+    );
+    assert_eq!((stats.active_jobs, stats.leased_jobs), (0, 0));
+    reference.check().unwrap();
 }
 
 /// A replayed `create_job` (token hit) and a refused one (`JobAlreadyRunning`).
@@ -416,6 +477,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = cycle, create_outcomes, list, snapshot, hash_flooding, timeouts
+    targets = cycle, create_outcomes, list, snapshot, hash_flooding, timeouts, realistic_cycles
 }
 criterion_main!(benches);

@@ -11,6 +11,7 @@ use trail_backfill::{
 
 #[path = "../../tests/model/mod.rs"]
 pub mod model;
+pub mod realistic;
 
 /// The operations the benchmarks drive, implemented by the crate and by the std reference.
 pub trait Backend {
