@@ -4,8 +4,7 @@
 //! addressing table would have to run at load factor 1, where probing degrades badly (as
 //! heapless's `IndexMap` does). Chaining with `N` buckets for at most `N` entries keeps the
 //! expected chain at 1.5 links for a hit and 1 for a miss even when the table is full, with
-//! keyed hashes spreading client-chosen keys evenly (and sequential job ids filling buckets in
-//! turn).
+//! keyed hashes spreading keys evenly whatever the client chose.
 //!
 //! Each link carries a 32-bit tag from its key's hash, so a walk rejects other keys without
 //! reading their entries: at full load a miss (a new client token, say) would otherwise cost a
@@ -76,9 +75,8 @@ impl<const N: usize> HashIndex<N> {
     }
 
     /// The bucket of a hash: `hash mod N`. `N` is a constant, so the compiler turns the
-    /// division into a multiplication. Unlike a multiply-shift, the remainder keeps
-    /// consecutive keys in consecutive buckets, which is what job ids (assigned in sequence)
-    /// want: one job per bucket, and the evicted job's bucket next to the new one's.
+    /// division into a multiplication; every hash is keyed and well mixed, so the remainder
+    /// spreads keys evenly for any `N`, not only powers of two.
     fn bucket(hash: u64) -> usize {
         // N > 0 (checked by `new`), so the remainder is defined and below N.
         let remainder = hash.checked_rem(N as u64).unwrap_or(0);

@@ -85,7 +85,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     #[must_use = "a claimed job is leased: dropping the lease leaves the job waiting for its lease to run out"]
     pub fn claim_next(&mut self, now: Timestamp) -> Option<Lease> {
         let now = self.time(now);
-        let slot = self.jobs.next_claimable(now)?;
+        let max_attempts = self.config.effective_max_attempts();
+        let slot = self.jobs.next_claimable(now, max_attempts)?;
         self.grant_lease(slot, now)
     }
 
@@ -98,7 +99,9 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// - [`Error::InvalidJobStatus`] with the job's status: it has finished;
     /// - [`Error::JobNotClaimable`]: it is leased (`until` its lease's end, even if that has
     ///   passed), or waits for a retry (`until` its `not_before`), or its deadline is not
-    ///   after `now` (`until` the deadline).
+    ///   after `now` (`until` the deadline); also (`until` the deadline) when its attempts are
+    ///   used up, which only a crafted snapshot can hold, since the last lease running out
+    ///   fails the job.
     pub fn claim_job(
         &mut self,
         account: AccountId,
@@ -123,7 +126,9 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             });
         }
         let until = deadline(job, self.config.max_job_secs);
-        if until <= now {
+        // Attempts used up (only a crafted snapshot holds such an unleased active job):
+        // another claim would break `attempt <= max_attempts`, so it waits for its deadline.
+        if until <= now || job.attempt >= self.config.effective_max_attempts() {
             return Err(Error::JobNotClaimable { until });
         }
         self.grant_lease(slot, now).ok_or(Error::JobNotFound)

@@ -292,3 +292,106 @@ fn a_snapshot_listing_its_jobs_newest_first_loads_about_as_fast() {
         "newest first {newest_first:?}, in order {in_order:?}: {ratio:.1}x"
     );
 }
+
+// ----- a duplicate is a duplicate, even in a full table
+
+#[test]
+fn a_repeated_trail_or_job_in_a_full_table_is_called_a_duplicate() {
+    let mut one: JobScheduler<1, 1, 8> = JobScheduler::new(Config::DEFAULT);
+    let spec = TrailSpec {
+        name: name(),
+        kind: TrailKind::SingleAccount,
+        delivers_to_sls: true,
+    };
+    one.create_trail(AccountId(1), &hz(), &spec, Timestamp(10))
+        .unwrap();
+    one.start_logging(AccountId(1), &hz(), &name(), Timestamp(10))
+        .unwrap();
+    one.create_job(&request(1, None), Timestamp(11)).unwrap();
+    let v: Value = serde_json::to_value(&one).unwrap();
+
+    let mut trails_twice = v.clone();
+    let trail = trails_twice["trails"][0].clone();
+    trails_twice["trails"].as_array_mut().unwrap().push(trail);
+    let mut target: JobScheduler<1, 1, 8> = JobScheduler::new(Config::DEFAULT);
+    assert_eq!(
+        target.restore_typed(&mut serde_json::Deserializer::from_str(
+            &trails_twice.to_string()
+        )),
+        Err(SnapshotError::DuplicateTrail {
+            account: AccountId(1)
+        })
+    );
+
+    let mut jobs_twice = v.clone();
+    let job = jobs_twice["jobs"][0].clone();
+    jobs_twice["jobs"].as_array_mut().unwrap().push(job);
+    assert_eq!(
+        target.restore_typed(&mut serde_json::Deserializer::from_str(
+            &jobs_twice.to_string()
+        )),
+        Err(SnapshotError::DuplicateJob(JobId(1)))
+    );
+
+    // One job too many (another id) is over capacity.
+    let mut two_jobs = v;
+    let mut other = two_jobs["jobs"][0].clone();
+    other["job"]["id"] = Value::from(2);
+    other["job"]["status"] = Value::from("Completed");
+    two_jobs["jobs"].as_array_mut().unwrap().push(other);
+    two_jobs["next_job_id"] = Value::from(3);
+    assert_eq!(
+        target.restore_typed(&mut serde_json::Deserializer::from_str(
+            &two_jobs.to_string()
+        )),
+        Err(SnapshotError::OverCapacity {
+            table: SnapshotTable::Jobs,
+            capacity: 1
+        })
+    );
+}
+
+/// A crafted snapshot may hold an active, unleased job whose attempts are used up (the API
+/// never builds one: the last lease running out fails the job). No claim may take it, or
+/// `attempt <= max_attempts` would break: it waits for its deadline.
+#[test]
+fn a_job_whose_attempts_are_used_up_is_never_claimed_again() {
+    let config = Config {
+        max_attempts: 1,
+        ..Config::DEFAULT
+    };
+    let mut s = Sched::new(config);
+    let spec = TrailSpec {
+        name: name(),
+        kind: TrailKind::SingleAccount,
+        delivers_to_sls: true,
+    };
+    s.create_trail(AccountId(1), &hz(), &spec, Timestamp(10))
+        .unwrap();
+    s.start_logging(AccountId(1), &hz(), &name(), Timestamp(10))
+        .unwrap();
+    s.create_job(&request(1, None), Timestamp(10)).unwrap();
+    let mut v: Value = serde_json::to_value(&s).unwrap();
+    let job = &mut v["jobs"][0]["job"];
+    job["attempt"] = Value::from(1);
+    job["status"] = Value::from("Delivering");
+    job["not_before"] = Value::from(20);
+    v["clock"] = Value::from(20);
+    let mut crafted = Sched::new(Config::DEFAULT);
+    crafted
+        .restore(&mut serde_json::Deserializer::from_str(&v.to_string()))
+        .unwrap();
+    assert_eq!(crafted.claim_next(Timestamp(30)), None);
+    let deadline = Timestamp(10 + Config::DEFAULT.max_job_secs);
+    assert_eq!(
+        crafted.claim_job(AccountId(1), JobId(1), Timestamp(30)),
+        Err(Error::JobNotClaimable { until: deadline })
+    );
+    crafted.check_invariants().unwrap();
+    let report = crafted.handle_timeout(deadline);
+    assert_eq!(report.jobs_failed, 1);
+    assert_eq!(
+        crafted.job(AccountId(1), JobId(1)).unwrap().failure,
+        Some(FailureReason::DeadlineExceeded)
+    );
+}

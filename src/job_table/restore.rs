@@ -92,6 +92,19 @@ impl<const N: usize> JobTable<N> {
         Ok(())
     }
 
+    /// A job id that the stored jobs and `incoming` repeat, if any (the error path of a
+    /// restore whose table is full: is the extra job a duplicate, or one too many?). Sorts the
+    /// stored jobs by id, which `finish_restore` would do anyway.
+    pub(crate) fn duplicate_id(&mut self, incoming: JobId) -> Option<JobId> {
+        self.sort_by_id();
+        let ids = || self.entries.iter().map(|entry| entry.job.id);
+        ids()
+            .zip(ids().skip(1))
+            .find(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .or_else(|| ids().find(|&id| id == incoming))
+    }
+
     /// Threads the job list in id order: O(n) when it already is, O(n log n) otherwise.
     fn sort_by_id(&mut self) {
         let ids = || self.entries.iter().map(|entry| entry.job.id);

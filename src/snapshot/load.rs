@@ -359,13 +359,18 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
         match table {
             "trails" => {
                 while let Some(trail) = seq.next_element::<Trail>()? {
-                    if scheduler.trails.is_full() {
-                        return Err(over(SnapshotTable::Trails, TRAILS));
-                    }
                     let hash =
                         scheduler
                             .hasher
                             .trail_key(trail.account, &trail.region, &trail.name);
+                    let (account, region, name) = (trail.account, &trail.region, &trail.name);
+                    // A duplicate is a duplicate, even in a full table.
+                    if scheduler.trails.find(hash, account, region, name).is_some() {
+                        return Err(reason.refuse(SnapshotError::DuplicateTrail { account }));
+                    }
+                    if scheduler.trails.is_full() {
+                        return Err(over(SnapshotTable::Trails, TRAILS));
+                    }
                     if let Err(trail) = scheduler.trails.insert(hash, trail) {
                         return Err(reason.refuse(SnapshotError::DuplicateTrail {
                             account: trail.account,
@@ -375,8 +380,13 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
             }
             "jobs" => {
                 while let Some((job, regions)) = next_job(&mut seq, scheduler, reason, version)? {
-                    if scheduler.jobs.push_restored(job, regions).is_err() {
-                        return Err(over(SnapshotTable::Jobs, JOBS));
+                    if let Err(job) = scheduler.jobs.push_restored(job, regions) {
+                        // A duplicate is a duplicate, even in a full table (found on this
+                        // error path only, at O(n log n)).
+                        return Err(match scheduler.jobs.duplicate_id(job.id) {
+                            Some(id) => reason.refuse(SnapshotError::DuplicateJob(id)),
+                            None => over(SnapshotTable::Jobs, JOBS),
+                        });
                     }
                 }
             }
