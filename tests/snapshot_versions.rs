@@ -118,3 +118,28 @@ fn a_version_2_job_record_that_lists_a_region_twice_is_refused() {
         .to_string();
     assert!(error.contains("job 3 lists a region twice"), "{error}");
 }
+
+/// JSON fields may come in any order: jobs met before the `format_version` are told apart by
+/// their keys, for a version-1 snapshot as for a version-2 one.
+#[test]
+fn the_format_version_may_come_after_the_jobs() {
+    let expected: Sched = postcard::from_bytes(V1_POSTCARD).unwrap();
+    for text in [
+        V1_JSON.to_owned(),
+        serde_json::to_string(&expected).unwrap(),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let object = v.as_object().unwrap();
+        let mut reordered = String::from("{");
+        for (key, value) in object.iter().filter(|(key, _)| *key != "format_version") {
+            reordered += &format!("{}:{},", serde_json::to_string(key).unwrap(), value);
+        }
+        reordered += &format!("\"format_version\":{}}}", object["format_version"]);
+        assert!(reordered.ends_with(&format!(
+            "\"format_version\":{}}}",
+            object["format_version"]
+        )));
+        let loaded: Sched = serde_json::from_str(&reordered).unwrap();
+        assert_eq!(loaded, expected);
+    }
+}

@@ -9,7 +9,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::error::{SnapshotError, SnapshotTable};
-use super::records::{ConfigV1, JobRecordIn, JobV1};
+use super::records::{AnyJobRecord, ConfigV1, JobRecordIn, JobV1};
 use super::{FORMAT_VERSION_1, SNAPSHOT_FORMAT_VERSION};
 use crate::config::Config;
 use crate::ids::Region;
@@ -56,6 +56,10 @@ impl Reason {
             .unwrap_or(SnapshotError::Malformed { field: "snapshot" })
     }
 }
+
+/// The "version" of jobs met in a self-describing snapshot before its `format_version`: each
+/// job record is told apart by its keys ([`AnyJobRecord`]).
+const ANY_VERSION: u32 = u32::MAX;
 
 /// Reads a snapshot's fields straight into a scheduler that was just reset.
 pub(super) struct SnapshotVisitor<'a, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> {
@@ -244,8 +248,8 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                         scheduler: &mut *self.scheduler,
                         reason,
                         table: name,
-                        // Jobs met before any version are read as the current version.
-                        version: version.unwrap_or(SNAPSHOT_FORMAT_VERSION),
+                        // Jobs met before any version are told apart by their shape.
+                        version: version.unwrap_or(ANY_VERSION),
                     };
                     reason.reading(name, map.next_value_seed(seed))?;
                 }
@@ -423,13 +427,21 @@ fn next_job<'de, A: SeqAccess<'de>, const TRAILS: usize, const JOBS: usize, cons
     reason: &Reason,
     version: u32,
 ) -> Result<Option<(Job, RegionStatuses)>, A::Error> {
-    if version == FORMAT_VERSION_1 {
-        return Ok(seq
-            .next_element::<JobV1>()?
-            .map(|job| (Job::from(job), RegionStatuses::NONE)));
-    }
-    let Some(record) = seq.next_element::<JobRecordIn>()? else {
-        return Ok(None);
+    let record = match version {
+        FORMAT_VERSION_1 => {
+            return Ok(seq
+                .next_element::<JobV1>()?
+                .map(|job| (Job::from(job), RegionStatuses::NONE)));
+        }
+        ANY_VERSION => match seq.next_element::<AnyJobRecord>()? {
+            Some(AnyJobRecord::V1(job)) => return Ok(Some((Job::from(job), RegionStatuses::NONE))),
+            Some(AnyJobRecord::V2(record)) => record,
+            None => return Ok(None),
+        },
+        _ => match seq.next_element::<JobRecordIn>()? {
+            Some(record) => record,
+            None => return Ok(None),
+        },
     };
     let mut statuses = RegionStatuses::NONE;
     for (region, status) in &record.regions {

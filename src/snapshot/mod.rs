@@ -12,9 +12,8 @@
 //! Version 1 (before the worker protocol) still loads: its config gets `Config::DEFAULT`'s
 //! worker settings, and its jobs `attempt` 0, no lease, `not_before = created_at`,
 //! `delivered` 0, no regions, and `failure = Some(Reported)` when `Failed`. In a
-//! self-describing format, a version-1 snapshot must name its `format_version` before its
-//! jobs (both canonical and sorted-key JSON do); jobs met before any version are read as the
-//! current version.
+//! self-describing format the fields may come in any order: jobs met before the
+//! `format_version` are told apart by their keys.
 //!
 //! Loading validates every value (names are checked as their `new` does) and then every
 //! invariant of the scheduler, and rejects a snapshot that breaks one or whose format version
