@@ -43,6 +43,8 @@ pub(super) struct JobRecordIn {
 /// A job record of either version, told apart by its keys: `{ job, regions }` is version 2,
 /// the job's own fields version 1. Only self-describing formats (JSON) can do this; it reads
 /// the jobs of a snapshot that names its `format_version` after them.
+// Lives on the stack for one record at a time; boxing the larger variant would allocate.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum AnyJobRecord {
     V1(JobV1),
     V2(JobRecordIn),
