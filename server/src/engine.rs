@@ -1,0 +1,249 @@
+//! The state machine's thread: it owns the scheduler, applies requests in batches, commits each
+//! batch's commands to the store in one transaction (group commit), and only then answers.
+//! It also runs the timers: it sleeps until `poll_timeout()` (or the next request) and applies
+//! `Command::HandleTimeout` as a logged command like any other.
+//!
+//! Every request, queries included, goes through this one thread, and every answer leaves only
+//! after the batch it was computed in is on disk. So no client ever sees state that a crash
+//! could take back: a `GetDeliveryHistoryJob` that shows a job was answered after the job's
+//! creation was committed.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::api::{ApiRequest, Reply, respond};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use trail_backfill::{Command, Config, JobScheduler, Timestamp};
+
+use crate::metrics::Metrics;
+use crate::store::{self, Store};
+
+/// The scheduler's capacities: 4,096 trails, 65,536 jobs, 65,536 token records (about 27 MiB,
+/// all of it in `.bss`).
+pub type Scheduler = JobScheduler<4096, 65536, 65536>;
+
+/// The live scheduler. A `static`, never a value on a thread's stack (see the library's
+/// README, "Large schedulers"); only the engine thread locks it once serving.
+pub static SCHEDULER: Mutex<Scheduler> = Mutex::new(Scheduler::new(Config::DEFAULT));
+
+/// A second scheduler, for `--verify-replay`'s fresh replay of the whole log.
+pub static REPLAY: Mutex<Scheduler> = Mutex::new(Scheduler::new(Config::DEFAULT));
+
+/// The most requests applied and committed together.
+const MAX_BATCH: usize = 1024;
+
+/// An answer: the HTTP status and the JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    /// 200 on success, the error's status otherwise.
+    pub status: u16,
+    /// The JSON object.
+    pub body: String,
+}
+
+/// What the HTTP side asks of the engine.
+pub enum Work {
+    /// An API request, already authenticated and parsed.
+    Request {
+        /// The request.
+        request: ApiRequest,
+        /// Its `RequestId`.
+        request_id: String,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Answer>,
+    },
+    /// The SHA-256 (hex) of the scheduler's snapshot bytes, for tests (a restored state equals
+    /// a fresh replay).
+    Digest {
+        /// Where the answer goes.
+        reply: oneshot::Sender<String>,
+    },
+}
+
+/// The system clock, whole seconds.
+pub fn now() -> Timestamp {
+    Timestamp::try_from(SystemTime::now()).unwrap_or(Timestamp(0))
+}
+
+/// Locks a scheduler; a panic elsewhere while it was held leaves it usable (every call of the
+/// library checks before it commits, so it is never half-changed).
+pub fn lock(scheduler: &'static Mutex<Scheduler>) -> std::sync::MutexGuard<'static, Scheduler> {
+    scheduler
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The hex SHA-256 of a scheduler's postcard snapshot.
+pub fn digest(scheduler: &Scheduler) -> Result<String, store::Error> {
+    Ok(hex::encode(Sha256::digest(postcard::to_allocvec(
+        scheduler,
+    )?)))
+}
+
+/// What recovery did.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    /// The index of the last command in the snapshot loaded (0: none).
+    pub snapshot_index: u64,
+    /// Commands replayed after it.
+    pub replayed: u64,
+    /// Of those, how many the scheduler refused (always 0 unless the store was tampered with).
+    pub refused: u64,
+}
+
+/// Loads the latest snapshot into `scheduler` (whose config must be the stored one) and
+/// replays the log after it.
+pub fn recover(store: &Store, scheduler: &mut Scheduler) -> Result<Recovery, store::Error> {
+    let recovered = store.recover()?;
+    let mut recovery = Recovery::default();
+    if let Some((index, bytes)) = recovered.snapshot {
+        scheduler
+            .restore_typed(&mut postcard::Deserializer::from_bytes(&bytes))
+            .map_err(|e| format!("the snapshot at {index} does not load: {e:?}"))?;
+        recovery.snapshot_index = index;
+    }
+    for (_, command, at) in &recovered.log {
+        recovery.replayed += 1;
+        if scheduler.apply(command, *at).is_err() {
+            recovery.refused += 1;
+        }
+    }
+    Ok(recovery)
+}
+
+/// The engine: the store, the request queue, the snapshot policy.
+pub struct Engine {
+    /// The durable log.
+    pub store: Store,
+    /// Requests from the HTTP side.
+    pub queue: Receiver<Work>,
+    /// Store a snapshot after this many logged commands.
+    pub snapshot_every: u64,
+    /// Counters for `/metrics`.
+    pub metrics: &'static Metrics,
+}
+
+impl Engine {
+    /// Runs until every sender is gone. A failed commit ends the process: the memory state
+    /// is ahead of the disk, and the only safe way on is a restart that recovers from disk.
+    pub fn run(mut self) {
+        let mut since_snapshot = 0u64;
+        let mut batch: Vec<Work> = Vec::with_capacity(MAX_BATCH);
+        let mut entries: Vec<(Command, Timestamp)> = Vec::with_capacity(MAX_BATCH);
+        let mut answers: Vec<(oneshot::Sender<Answer>, Answer)> = Vec::with_capacity(MAX_BATCH);
+        loop {
+            let wake = lock(&SCHEDULER).poll_timeout();
+            let first = match wake {
+                None => self
+                    .queue
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+                Some(at) => {
+                    let due = UNIX_EPOCH + Duration::from_secs(at.0);
+                    let wait = due
+                        .duration_since(SystemTime::now())
+                        .unwrap_or(Duration::ZERO);
+                    self.queue.recv_timeout(wait)
+                }
+            };
+            match first {
+                Ok(work) => batch.push(work),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match self.queue.try_recv() {
+                    Ok(work) => batch.push(work),
+                    Err(_) => break,
+                }
+            }
+
+            let now = now();
+            {
+                let mut scheduler = lock(&SCHEDULER);
+                // The timers first, so that the batch sees leases and deadlines that ran out.
+                if scheduler.poll_timeout().is_some_and(|at| at <= now) {
+                    let command = Command::HandleTimeout;
+                    if let Ok(trail_backfill::Effect::TimeoutsHandled(report)) =
+                        scheduler.apply(&command, now)
+                    {
+                        self.metrics
+                            .timeouts(report.leases_expired, report.jobs_failed);
+                        entries.push((command, now));
+                    }
+                }
+                for work in batch.drain(..) {
+                    match work {
+                        Work::Request {
+                            request,
+                            request_id,
+                            reply,
+                        } => {
+                            let mut body = String::with_capacity(256);
+                            let head = Reply {
+                                request_id: &request_id,
+                                host_id: None,
+                            };
+                            let status = respond(&mut *scheduler, &request, now, &head, &mut body)
+                                .unwrap_or(500);
+                            // A mutation that succeeded changed the state (or may have): log it.
+                            // A refusal changed nothing and needs no entry.
+                            if let (ApiRequest::Command(command), 200) = (&request, status) {
+                                entries.push((command.clone(), now));
+                            }
+                            answers.push((reply, Answer { status, body }));
+                        }
+                        Work::Digest { reply } => {
+                            let _ = reply.send(digest(&scheduler).unwrap_or_default());
+                        }
+                    }
+                }
+                self.metrics.stats(&scheduler.stats());
+            }
+
+            if !entries.is_empty() {
+                let started = std::time::Instant::now();
+                if let Err(error) = self.store.append(&entries) {
+                    tracing::error!(%error, "commit failed: exiting so that a restart recovers from disk");
+                    for (reply, _) in answers.drain(..) {
+                        let _ = reply.send(Answer {
+                            status: 500,
+                            body: String::from(
+                                r#"{"Code":"InternalError","Message":"The request processing has failed due to some unknown error."}"#,
+                            ),
+                        });
+                    }
+                    std::process::exit(70);
+                }
+                self.metrics.commit(entries.len(), started.elapsed());
+                since_snapshot += entries.len() as u64;
+                entries.clear();
+            }
+            for (reply, answer) in answers.drain(..) {
+                let _ = reply.send(answer);
+            }
+
+            if since_snapshot >= self.snapshot_every {
+                since_snapshot = 0;
+                let bytes = postcard::to_allocvec(&*lock(&SCHEDULER));
+                let result = bytes
+                    .map_err(store::Error::from)
+                    .and_then(|bytes| self.store.write_snapshot(&bytes).map(|()| bytes.len()));
+                match result {
+                    Ok(len) => {
+                        self.metrics.snapshot();
+                        tracing::info!(
+                            index = self.store.last_index(),
+                            bytes = len,
+                            "snapshot stored"
+                        );
+                    }
+                    // The log still holds everything: a failed snapshot loses nothing.
+                    Err(error) => tracing::warn!(%error, "snapshot failed"),
+                }
+            }
+        }
+    }
+}
