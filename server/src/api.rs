@@ -34,6 +34,7 @@ impl Action {
             "GetDeliveryHistoryJob" => Action::GetDeliveryHistoryJob,
             "ClaimDeliveryHistoryJob" => Action::ClaimDeliveryHistoryJob,
             "FinishDeliveryHistoryJob" => Action::FinishDeliveryHistoryJob,
+            "HeartbeatDeliveryHistoryJob" => Action::HeartbeatDeliveryHistoryJob,
             _ => return Err(ApiError::UnknownAction(name)),
         })
     }
@@ -169,6 +170,7 @@ where
                 _ => return Err(ApiError::InvalidParameter("Outcome")),
             },
         },
+        Action::HeartbeatDeliveryHistoryJob => Command::Heartbeat { lease: lease()?, delivered: 0 },
         _ => return Err(ApiError::UnknownAction("?")),
     }))
 }
@@ -182,12 +184,27 @@ impl Reply<'_> {
     pub fn write_error<W: Write + ?Sized>(&self, out: &mut W, error: &ApiError<'_>) -> fmt::Result {
         write!(
             out,
-            "{{\"RequestId\":\"{}\",\"HttpStatus\":{},\"Code\":\"{}\",\"Message\":\"{:?}\"}}",
+            "{{\"RequestId\":\"{}\",\"HttpStatus\":{},\"Code\":\"{}\",\"Message\":\"{}\"}}",
             self.request_id,
             error.http_status(),
             error.code(),
             "stub"
         )
+    }
+
+    pub fn write_effect<W: Write + ?Sized>(
+        &self,
+        out: &mut W,
+        _command: &Command,
+        effect: &Effect,
+        _next: Option<Timestamp>,
+    ) -> fmt::Result {
+        match effect {
+            Effect::JobCreated(created) => write!(out, "{{\"RequestId\":\"{}\",\"JobId\":{}}}", self.request_id, created.job_id.0),
+            Effect::JobClaimed(Some(l)) => write!(out, "{{\"RequestId\":\"{}\",\"JobId\":{},\"AccountId\":{},\"Attempt\":{}}}", self.request_id, l.job.0, l.account.0, l.attempt),
+            Effect::JobClaimed(None) => write!(out, "{{\"RequestId\":\"{}\",\"JobId\":null}}", self.request_id),
+            _ => write!(out, "{{\"RequestId\":\"{}\"}}", self.request_id),
+        }
     }
 }
 

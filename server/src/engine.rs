@@ -12,10 +12,10 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::api::{ApiRequest, Reply, respond};
+use crate::api::{ApiError, ApiRequest, Reply, respond};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
-use trail_backfill::{Command, Config, JobScheduler, Timestamp};
+use trail_backfill::{Command, Config, Effect, JobScheduler, Timestamp, Transition};
 
 use crate::metrics::Metrics;
 use crate::store::{self, Store};
@@ -26,10 +26,10 @@ pub type Scheduler = JobScheduler<4096, 65536, 65536>;
 
 /// The live scheduler. A `static`, never a value on a thread's stack (see the library's
 /// README, "Large schedulers"); only the engine thread locks it once serving.
-pub static SCHEDULER: Mutex<Scheduler> = Mutex::new(Scheduler::new(Config::DEFAULT));
+pub static SCHEDULER: Mutex<Scheduler> = Mutex::new(Scheduler::new(Config::ZERO));
 
 /// A second scheduler, for `--verify-replay`'s fresh replay of the whole log.
-pub static REPLAY: Mutex<Scheduler> = Mutex::new(Scheduler::new(Config::DEFAULT));
+pub static REPLAY: Mutex<Scheduler> = Mutex::new(Scheduler::new(Config::ZERO));
 
 /// The most requests applied and committed together.
 const MAX_BATCH: usize = 1024;
@@ -80,6 +80,50 @@ pub fn digest(scheduler: &Scheduler) -> Result<String, store::Error> {
     Ok(hex::encode(Sha256::digest(postcard::to_allocvec(
         scheduler,
     )?)))
+}
+
+/// Applies a command and writes its answer into `body`; returns the HTTP status and whether the
+/// state changed (and so must be logged).
+fn apply(
+    scheduler: &mut Scheduler,
+    command: &Command,
+    now: Timestamp,
+    head: &Reply<'_>,
+    body: &mut String,
+) -> (u16, bool) {
+    match scheduler.apply(command, now) {
+        Ok(effect) => {
+            let next_timeout = match effect {
+                Effect::TimeoutsHandled(_) => scheduler.poll_timeout(),
+                _ => None,
+            };
+            let _ = head.write_effect(body, command, &effect, next_timeout);
+            (200, changed(&effect))
+        }
+        Err(error) => {
+            let error = ApiError::Scheduler(error);
+            let _ = head.write_error(body, &error);
+            (error.http_status(), false)
+        }
+    }
+}
+
+/// Whether a command that succeeded with `effect` changed the scheduler. `true` when in doubt:
+/// logging a command that changed nothing costs a little space, never correctness.
+pub fn changed(effect: &Effect) -> bool {
+    match effect {
+        Effect::LoggingStarted(t)
+        | Effect::LoggingStopped(t)
+        | Effect::JobStarted(t)
+        | Effect::JobCompleted(t)
+        | Effect::RegionReported(t)
+        | Effect::JobFinished(t)
+        | Effect::JobStopped(t) => *t == Transition::Changed,
+        Effect::JobCreated(created) => !created.replayed,
+        Effect::JobClaimed(lease) => lease.is_some(),
+        Effect::TimeoutsHandled(report) => report.leases_expired > 0 || report.jobs_failed > 0,
+        _ => true,
+    }
 }
 
 /// What recovery did.
@@ -166,7 +210,7 @@ impl Engine {
                 // The timers first, so that the batch sees leases and deadlines that ran out.
                 if scheduler.poll_timeout().is_some_and(|at| at <= now) {
                     let command = Command::HandleTimeout;
-                    if let Ok(trail_backfill::Effect::TimeoutsHandled(report)) =
+                    if let Ok(Effect::TimeoutsHandled(report)) =
                         scheduler.apply(&command, now)
                     {
                         self.metrics
@@ -186,13 +230,21 @@ impl Engine {
                                 request_id: &request_id,
                                 host_id: None,
                             };
-                            let status = respond(&mut *scheduler, &request, now, &head, &mut body)
-                                .unwrap_or(500);
-                            // A mutation that succeeded changed the state (or may have): log it.
-                            // A refusal changed nothing and needs no entry.
-                            if let (ApiRequest::Command(command), 200) = (&request, status) {
-                                entries.push((command.clone(), now));
-                            }
+                            let status = match &request {
+                                ApiRequest::Command(command) => {
+                                    let (status, changed) =
+                                        apply(&mut scheduler, command, now, &head, &mut body);
+                                    // Only what changed the state is logged: a refusal, a
+                                    // replayed token or an `Unchanged` answer changed nothing
+                                    // (the clock included), so replay needs no entry for it.
+                                    if changed {
+                                        entries.push((command.clone(), now));
+                                    }
+                                    status
+                                }
+                                query => respond(&mut *scheduler, query, now, &head, &mut body)
+                                    .unwrap_or(500),
+                            };
                             answers.push((reply, Answer { status, body }));
                         }
                         Work::Digest { reply } => {

@@ -43,6 +43,12 @@ struct Args {
     /// fresh scheduler, check both give the same snapshot bytes, and print the state's digest.
     #[arg(long)]
     verify_replay: bool,
+    /// Lease length in seconds, for a new database only (the config is stored with it).
+    #[arg(long, default_value_t = Config::DEFAULT.lease_secs)]
+    lease_secs: u64,
+    /// Attempts per job, for a new database only.
+    #[arg(long, default_value_t = Config::DEFAULT.max_attempts)]
+    max_attempts: u64,
     /// The account of the customer key written on first start.
     #[arg(long, default_value_t = 1_512_666_876_910_001)]
     account: u64,
@@ -73,6 +79,8 @@ fn run(args: Args) -> Result<(), store::Error> {
         getrandom::fill(&mut seed).expect("the operating system's random source failed");
         Config {
             hash_seed: u64::from_le_bytes(seed),
+            lease_secs: args.lease_secs,
+            max_attempts: args.max_attempts,
             ..Config::DEFAULT
         }
     })?;
