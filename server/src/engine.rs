@@ -12,9 +12,9 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::api::{ApiError, ApiRequest, Reply, respond};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
+use trail_backfill::api::{ApiError, ApiRequest, Reply, respond};
 use trail_backfill::{Command, Config, Effect, JobScheduler, Timestamp, Transition};
 
 use crate::metrics::Metrics;
@@ -210,9 +210,7 @@ impl Engine {
                 // The timers first, so that the batch sees leases and deadlines that ran out.
                 if scheduler.poll_timeout().is_some_and(|at| at <= now) {
                     let command = Command::HandleTimeout;
-                    if let Ok(Effect::TimeoutsHandled(report)) =
-                        scheduler.apply(&command, now)
-                    {
+                    if let Ok(Effect::TimeoutsHandled(report)) = scheduler.apply(&command, now) {
                         self.metrics
                             .timeouts(report.leases_expired, report.jobs_failed);
                         entries.push((command, now));

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::Instant;
 
-use crate::api::{Action, ApiError, Caller, Reply, parse_request};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
@@ -14,6 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use tokio::sync::oneshot;
+use trail_backfill::api::{Action, ApiError, Caller, Reply, parse_request};
 use trail_backfill::{AccountId, Region, Timestamp};
 
 use crate::auth::{self, Nonces, Signed};
@@ -328,11 +328,12 @@ async fn handle(
     let worker_action = is_worker_action(action);
     let account = match (key.role, worker_action) {
         (Role::Customer(account), false) => Some(account),
-        // A worker names the account; `claim_next` (a claim without JobId) needs none.
+        // A worker names the account in `AccountId`.
         (Role::Worker, true) => {
+            // `claim_next` (a claim without JobId) and `HandleTimeouts` act on no account.
             let claim_next = action == Action::ClaimDeliveryHistoryJob
                 && !params.iter().any(|(n, _)| n == "JobId");
-            claim_next.then_some(AccountId(0))
+            (claim_next || action == Action::HandleTimeouts).then_some(AccountId(0))
         }
         _ => {
             return Err(refusal(

@@ -3,7 +3,6 @@
 //! with group commit and snapshots, timers, and recovery after a crash. The binary is
 //! `trail-backfill-server`; `trail-backfill-load` measures it. See `server/README.md`.
 
-pub mod api;
 pub mod auth;
 pub mod engine;
 pub mod http;
