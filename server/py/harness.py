@@ -162,21 +162,26 @@ def error_of(function, *args, **kwargs):
     raise AssertionError("the call succeeded")
 
 
-def signed(server, key_id, secret, action, params, date=None, nonce=None, secret_for_signing=None):
+def signed(server, key_id, secret, action, params, date=None, nonce=None, secret_for_signing=None,
+           action_in_query=False):
     """A request signed by this file's own implementation of the V3 signature (from Alibaba
-    Cloud's public description), sent with http.client. Returns (status, JSON body)."""
+    Cloud's public description), sent with http.client. Returns (status, JSON body). With
+    `action_in_query`, the action is the `Action` parameter instead of the x-acs-action header."""
+    if action_in_query:
+        params = dict(params, Action=action)
     pairs = sorted((str(k), str(v)) for k, v in params.items())
     query = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in pairs)
     body = b""
     date = date or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     headers = {
         "host": f"127.0.0.1:{server.port}",
-        "x-acs-action": action,
         "x-acs-version": "2020-07-06",
         "x-acs-date": date,
         "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
         "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
     }
+    if not action_in_query:
+        headers["x-acs-action"] = action
     names = sorted(headers)
     canonical_headers = "".join(f"{name}:{headers[name].strip()}\n" for name in names)
     signed_headers = ";".join(names)
@@ -194,3 +199,12 @@ def signed(server, key_id, secret, action, params, date=None, nonce=None, secret
 
 def minutes_ago(minutes):
     return (datetime.now(timezone.utc) - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def raw_post(server, body):
+    """An unsigned POST with a body; returns the status."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", "/", body, {"content-type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    response.read()
+    return response.status

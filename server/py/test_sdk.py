@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from alibabacloud_actiontrail20200706 import models as m  # noqa: E402
 
 from harness import (  # noqa: E402
-    Server, call, error_of, minutes_ago, runtime, sdk_client, signed, wait_until, write_keys,
+    Server, call, error_of, minutes_ago, raw_post, runtime, sdk_client, signed, wait_until, write_keys,
 )
 
 A, B = 1512666876910001, 1512666876910002
@@ -125,6 +125,12 @@ def run(server):
     assert error_of(call, a, "GetDeliveryHistoryJob") == ("MissingParameter", 400)
     assert error_of(call, a, "GetDeliveryHistoryJob", JobId="x") == ("InvalidParameterValue", 400)
     assert error_of(call, a, "ListDeliveryHistoryJobs", PageSize=101) == ("InvalidParameterValue", 400)
+    status, body = signed(server, "AK-A", "secret-a", "ListDeliveryHistoryJobs", {f"P{i}": i for i in range(70)})
+    assert (status, body["Code"]) == (400, "InvalidParameterValue"), body
+    assert raw_post(server, b"x" * (65 * 1024)) == 413
+    # The action may also come as the Action parameter.
+    status, body = signed(server, "AK-A", "secret-a", "ListDeliveryHistoryJobs", {"PageSize": 3}, action_in_query=True)
+    assert (status, body.get("PageSize")) == (200, 3), body
 
     # Authentication: each refusal.
     unknown = sdk_client(server, "AK-NOBODY", "secret-a")
