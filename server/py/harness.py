@@ -56,6 +56,7 @@ class Server:
         self.log = log or os.path.join(data + ".log")
         self.process = None
         self.port = None
+        self.recovered_digest = None
 
     def start(self, timeout=60):
         os.makedirs(self.data, exist_ok=True)
@@ -82,6 +83,8 @@ class Server:
                 continue
             if line is None:
                 raise AssertionError(f"the server exited: {self.tail()}")
+            if line.startswith("recovered state digest "):
+                self.recovered_digest = line.split()[-1]
             if line.startswith("listening on "):
                 self.port = int(line.strip().rsplit(":", 1)[1])
                 break

@@ -46,6 +46,9 @@ struct Args {
     /// Lease length in seconds, for a new database only (the config is stored with it).
     #[arg(long, default_value_t = Config::DEFAULT.lease_secs)]
     lease_secs: u64,
+    /// The first retry's backoff in seconds (doubling per attempt), for a new database only.
+    #[arg(long, default_value_t = Config::DEFAULT.retry_backoff_secs)]
+    retry_backoff_secs: u64,
     /// Attempts per job, for a new database only.
     #[arg(long, default_value_t = Config::DEFAULT.max_attempts)]
     max_attempts: u64,
@@ -81,6 +84,7 @@ fn run(args: Args) -> Result<(), store::Error> {
             hash_seed: u64::from_le_bytes(seed),
             lease_secs: args.lease_secs,
             max_attempts: args.max_attempts,
+            retry_backoff_secs: args.retry_backoff_secs,
             ..Config::DEFAULT
         }
     })?;
@@ -101,6 +105,12 @@ fn run(args: Args) -> Result<(), store::Error> {
     if args.verify_replay {
         return verify_replay(&store, config);
     }
+    // The recovered state's digest, before any request or timer changes it (tests compare it
+    // with --verify-replay's).
+    println!(
+        "recovered state digest {}",
+        engine::digest(&lock(&SCHEDULER))?
+    );
 
     let keys = load_keys(&args)?;
     let metrics: &'static Metrics = Box::leak(Box::default());
