@@ -76,6 +76,10 @@ def run(server):
         "DeliveryHistoryJobNotFound", 404)
     assert error_of(b.delete_delivery_history_job_with_options, m.DeleteDeliveryHistoryJobRequest(job_id=job), rt) == (
         "DeliveryHistoryJobNotFound", 404)
+    try:
+        b.get_delivery_history_job_with_options(m.GetDeliveryHistoryJobRequest(job_id=job), rt)
+    except Exception as error:  # noqa: BLE001
+        assert error.data["HostId"] == "actiontrail.cn-hangzhou.aliyuncs.com", error.data
     assert b.list_delivery_history_jobs_with_options(m.ListDeliveryHistoryJobsRequest(), rt).body.total_count == 0
     assert error_of(a.delete_delivery_history_job_with_options, m.DeleteDeliveryHistoryJobRequest(job_id=job), rt) == (
         "DeliveryHistoryJobNotFinished", 409)

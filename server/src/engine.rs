@@ -88,7 +88,7 @@ fn apply(
     scheduler: &mut Scheduler,
     command: &Command,
     now: Timestamp,
-    head: &Reply<'_>,
+    head: &Heads<'_>,
     body: &mut String,
 ) -> (u16, bool) {
     match scheduler.apply(command, now) {
@@ -97,14 +97,64 @@ fn apply(
                 Effect::TimeoutsHandled(_) => scheduler.poll_timeout(),
                 _ => None,
             };
-            let _ = head.write_effect(body, command, &effect, next_timeout);
+            let _ = head.ok.write_effect(body, command, &effect, next_timeout);
             (200, changed(&effect))
         }
-        Err(error) => {
-            let error = ApiError::Scheduler(error);
-            let _ = head.write_error(body, &error);
-            (error.http_status(), false)
+        Err(error) => (head.refuse(body, error), false),
+    }
+}
+
+/// The answer's head: `RequestId` alone on success, with `HostId` on errors (as the API).
+pub struct Heads<'a> {
+    /// For answers that succeed.
+    pub ok: Reply<'a>,
+    /// For errors.
+    pub error: Reply<'a>,
+}
+
+impl Heads<'_> {
+    /// Writes a scheduler error; returns its status.
+    fn refuse(&self, body: &mut String, error: trail_backfill::Error) -> u16 {
+        let error = ApiError::Scheduler(error);
+        let _ = self.error.write_error(body, &error);
+        error.http_status()
+    }
+}
+
+/// Answers a query (no state changes).
+fn query(
+    scheduler: &mut Scheduler,
+    request: &ApiRequest,
+    now: Timestamp,
+    head: &Heads<'_>,
+    body: &mut String,
+) -> u16 {
+    match request {
+        ApiRequest::GetJob { account, job } => {
+            match (
+                scheduler.job(*account, *job),
+                scheduler.job_regions(*account, *job),
+            ) {
+                (Some(found), Some(regions)) => {
+                    let _ = head.ok.write_job(body, found, regions);
+                    200
+                }
+                _ => head.refuse(body, trail_backfill::Error::JobNotFound),
+            }
         }
+        ApiRequest::ListJobs {
+            account,
+            page_number,
+            page_size,
+        } => match scheduler.list_jobs(*account, *page_number, *page_size) {
+            Ok(page) => {
+                let _ = head.ok.write_job_page(body, &page);
+                200
+            }
+            Err(error) => head.refuse(body, error),
+        },
+        // A request kind added to the library later: its own answer.
+        other => respond(scheduler, other, now, &head.ok, body).unwrap_or(500),
     }
 }
 
@@ -170,6 +220,8 @@ pub struct Engine {
     pub snapshot_every: u64,
     /// Counters for `/metrics`.
     pub metrics: &'static Metrics,
+    /// `HostId` of error answers.
+    pub host_id: String,
 }
 
 impl Engine {
@@ -227,9 +279,15 @@ impl Engine {
                             reply,
                         } => {
                             let mut body = String::with_capacity(256);
-                            let head = Reply {
-                                request_id: &request_id,
-                                host_id: None,
+                            let head = Heads {
+                                ok: Reply {
+                                    request_id: &request_id,
+                                    host_id: None,
+                                },
+                                error: Reply {
+                                    request_id: &request_id,
+                                    host_id: Some(&self.host_id),
+                                },
                             };
                             let status = match &request {
                                 ApiRequest::Command(command) => {
@@ -243,8 +301,7 @@ impl Engine {
                                     }
                                     status
                                 }
-                                query => respond(&mut *scheduler, query, now, &head, &mut body)
-                                    .unwrap_or(500),
+                                other => query(&mut scheduler, other, now, &head, &mut body),
                             };
                             answers.push((reply, Answer { status, body }));
                         }

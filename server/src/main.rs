@@ -116,7 +116,9 @@ fn run(args: Args) -> Result<(), store::Error> {
     let metrics: &'static Metrics = Box::leak(Box::default());
     metrics.stats(&lock(&SCHEDULER).stats());
     let (sender, queue) = std::sync::mpsc::channel();
+    let host_id = format!("actiontrail.{}.aliyuncs.com", region.as_str());
     let engine = Engine {
+        host_id: host_id.clone(),
         store,
         queue,
         snapshot_every: args.snapshot_every.max(1),
@@ -132,7 +134,7 @@ fn run(args: Args) -> Result<(), store::Error> {
         keys,
         nonces: Mutex::default(),
         engine: Mutex::new(sender),
-        host_id: format!("actiontrail.{}.aliyuncs.com", region.as_str()),
+        host_id,
         region,
         metrics,
         request_prefix: u64::from_le_bytes(prefix),
