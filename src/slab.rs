@@ -110,14 +110,11 @@ impl<T: Vacant, const N: usize> ListSlab<T, N> {
 
     /// Empties the slab in place (a large slab is never rebuilt on the stack).
     pub(crate) fn clear(&mut self) {
+        // Only the flag: a vacant value is never read, so the old one may stay (writing the
+        // placeholder over every used slot would cost a restore megabytes of stores).
         let used = position(self.fresh);
         for node in self.nodes.iter_mut().take(used) {
-            *node = Node {
-                prev: 0,
-                next: 0,
-                occupied: false,
-                value: T::VACANT,
-            };
+            node.occupied = false;
         }
         self.front = stored(NONE);
         self.back = stored(NONE);

@@ -9,13 +9,12 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::error::{SnapshotError, SnapshotTable};
-use super::records::{AnyJobRecord, ConfigV1, JobRecordIn, JobV1};
+use super::jobs::{Layout, learn_region, next_job};
+use super::records::ConfigV1;
 use super::{FORMAT_VERSION_1, SNAPSHOT_FORMAT_VERSION};
 use crate::config::Config;
 use crate::ids::Region;
-use crate::job::Job;
 use crate::job_table::JobsRefused;
-use crate::regions::RegionStatuses;
 use crate::scheduler::JobScheduler;
 use crate::time::Timestamp;
 use crate::token::{TokenRecord, TokenRefused};
@@ -58,7 +57,7 @@ impl Reason {
 }
 
 /// The "version" of jobs met in a self-describing snapshot before its `format_version`: each
-/// job record is told apart by its keys ([`AnyJobRecord`]).
+/// job record is told apart by its keys (`jobs.rs`, `Layout::Either`).
 const ANY_VERSION: u32 = u32::MAX;
 
 /// Reads a snapshot's fields straight into a scheduler that was just reset.
@@ -383,7 +382,12 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
                 }
             }
             "jobs" => {
-                while let Some((job, regions)) = next_job(&mut seq, scheduler, reason, version)? {
+                let layout = match version {
+                    FORMAT_VERSION_1 => Layout::V1,
+                    ANY_VERSION => Layout::Either,
+                    _ => Layout::V2,
+                };
+                while let Some((job, regions)) = next_job(&mut seq, scheduler, reason, layout)? {
                     if let Err(job) = scheduler.jobs.push_restored(job, regions) {
                         // A duplicate is a duplicate, even in a full table (found on this
                         // error path only, at O(n log n)).
@@ -418,53 +422,4 @@ impl<'de, const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Visitor<'
         }
         Ok(())
     }
-}
-
-/// The next job of the list, laid out as `version` writes jobs, with its region statuses.
-fn next_job<'de, A: SeqAccess<'de>, const TRAILS: usize, const JOBS: usize, const TOKENS: usize>(
-    seq: &mut A,
-    scheduler: &mut JobScheduler<TRAILS, JOBS, TOKENS>,
-    reason: &Reason,
-    version: u32,
-) -> Result<Option<(Job, RegionStatuses)>, A::Error> {
-    let record = match version {
-        FORMAT_VERSION_1 => {
-            return Ok(seq
-                .next_element::<JobV1>()?
-                .map(|job| (Job::from(job), RegionStatuses::NONE)));
-        }
-        ANY_VERSION => match seq.next_element::<AnyJobRecord>()? {
-            Some(AnyJobRecord::V1(job)) => return Ok(Some((Job::from(job), RegionStatuses::NONE))),
-            Some(AnyJobRecord::V2(record)) => record,
-            None => return Ok(None),
-        },
-        _ => match seq.next_element::<JobRecordIn>()? {
-            Some(record) => record,
-            None => return Ok(None),
-        },
-    };
-    let mut statuses = RegionStatuses::NONE;
-    for (region, status) in &record.regions {
-        let index = learn_region(scheduler, reason, region)?;
-        if statuses.get(index).is_some() {
-            return Err(reason.refuse(SnapshotError::RegionListedTwice(record.job.id)));
-        }
-        statuses.set(index, *status);
-    }
-    Ok(Some((record.job, statuses)))
-}
-
-/// The catalogue index of `region`, learned if new (a job's regions may be read before the
-/// catalogue: the catalogue is their union).
-fn learn_region<E: de::Error, const TRAILS: usize, const JOBS: usize, const TOKENS: usize>(
-    scheduler: &mut JobScheduler<TRAILS, JOBS, TOKENS>,
-    reason: &Reason,
-    region: &Region,
-) -> Result<u8, E> {
-    scheduler.regions.learn(region).ok_or_else(|| {
-        reason.refuse(SnapshotError::OverCapacity {
-            table: SnapshotTable::Regions,
-            capacity: crate::regions::MAX_REGIONS,
-        })
-    })
 }

@@ -23,6 +23,7 @@
 //! for its hash seed when it arrives. Fields this version does not know are skipped.
 
 mod error;
+mod jobs;
 mod load;
 mod records;
 
