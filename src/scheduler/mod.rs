@@ -10,11 +10,12 @@ use crate::invariants::{Index, InvariantViolation};
 use crate::job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
 use crate::job_table::JobTable;
 use crate::lease::FailureReason;
-use crate::listed::Listed;
 use crate::regions::{RegionCatalogue, RegionStatuses};
 use crate::time::Timestamp;
 use crate::token::{TokenCache, TokenRecord};
 use crate::trail::{Trail, TrailKind, TrailSpec, TrailTable};
+
+mod value;
 
 /// Whether a call that succeeded changed anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,36 +100,6 @@ pub struct JobScheduler<const TRAILS: usize, const JOBS: usize, const TOKENS: us
     pub(crate) tokens: TokenCache<TOKENS>,
     /// Every region a worker reported, for good (the bits of the jobs' region statuses).
     pub(crate) regions: RegionCatalogue,
-}
-
-/// `clone` builds the copy on the stack, as every `Clone` does: for a large scheduler use
-/// `clone_from` on one that already lives in a `static` or a `Box`, which copies table by
-/// table in place (a `JobScheduler<4096, 65536, 65536>` clones on a 2 MiB thread).
-impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Clone
-    for JobScheduler<TRAILS, JOBS, TOKENS>
-{
-    fn clone(&self) -> Self {
-        JobScheduler {
-            trails: self.trails.clone(),
-            jobs: self.jobs.clone(),
-            tokens: self.tokens.clone(),
-            regions: self.regions.clone(),
-            ..*self
-        }
-    }
-
-    fn clone_from(&mut self, source: &Self) {
-        self.config = source.config;
-        self.hasher = source.hasher;
-        self.clock = source.clock;
-        self.next_job_id = source.next_job_id;
-        self.jobs_evicted = source.jobs_evicted;
-        self.tokens_evicted_live = source.tokens_evicted_live;
-        self.trails.clone_from(&source.trails);
-        self.jobs.clone_from(&source.jobs);
-        self.tokens.clone_from(&source.tokens);
-        self.regions.clone_from(&source.regions);
-    }
 }
 
 /// Ids run up to `u64::MAX - 1`: `u64::MAX` is never assigned, so "next id" always fits.
@@ -788,151 +759,5 @@ fn eligible_since(trail: &Trail) -> Result<Timestamp, Error> {
         .ok_or(Error::TrailNotEligible(Ineligibility::NotLogging))
 }
 
-impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> PartialEq
-    for JobScheduler<TRAILS, JOBS, TOKENS>
-{
-    fn eq(&self, other: &Self) -> bool {
-        self.config == other.config
-            && self.clock == other.clock
-            && self.next_job_id == other.next_job_id
-            && self.jobs_evicted == other.jobs_evicted
-            && self.tokens_evicted_live == other.tokens_evicted_live
-            && self.trails.iter().eq(other.trails.iter())
-            && self.jobs.iter().eq(other.jobs.iter())
-            && self.tokens.iter().eq(other.tokens.iter())
-            && self.regions().eq(other.regions())
-            && self.jobs.iter().all(|job| {
-                let ours = self.job_regions(job.account, job.id);
-                let theirs = other.job_regions(job.account, job.id);
-                match (ours, theirs) {
-                    (Some(ours), Some(theirs)) => ours.eq(theirs),
-                    _ => false,
-                }
-            })
-    }
-}
-
-impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> Eq
-    for JobScheduler<TRAILS, JOBS, TOKENS>
-{
-}
-
-/// Shows the logical state (as equality sees it), not the internal tables.
-impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize> core::fmt::Debug
-    for JobScheduler<TRAILS, JOBS, TOKENS>
-{
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("JobScheduler")
-            .field("config", &self.config)
-            .field("clock", &self.clock)
-            .field("next_job_id", &self.next_job_id)
-            .field("stats", &self.stats())
-            .field(
-                "trails",
-                &Listed::new(self.trails.len(), || self.trails.iter()),
-            )
-            .field("jobs", &Listed::new(self.jobs.len(), || self.jobs.iter()))
-            .field(
-                "tokens",
-                &Listed::new(self.tokens.len(), || self.tokens.iter()),
-            )
-            .field(
-                "regions",
-                &Listed::new(self.regions.len(), || self.regions()),
-            )
-            .finish()
-    }
-}
-
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // tests may panic: that is how they fail
-mod tests {
-    extern crate std;
-    use super::*;
-    use crate::ids::ClientToken;
-    use std::format;
-
-    type Scheduler = JobScheduler<4, 4, 4>;
-
-    /// A scheduler with one trail, one finished job, one active job and two token records.
-    fn busy() -> Scheduler {
-        let mut scheduler = Scheduler::new(Config::DEFAULT);
-        let region = Region::new("cn-hangzhou").unwrap();
-        let spec = TrailSpec {
-            name: TrailName::new("trail-name").unwrap(),
-            kind: TrailKind::SingleAccount,
-            delivers_to_sls: true,
-        };
-        scheduler
-            .create_trail(AccountId(1), &region, &spec, Timestamp(1))
-            .unwrap();
-        scheduler
-            .start_logging(AccountId(1), &region, &spec.name, Timestamp(1))
-            .unwrap();
-        for token in ["first", "second"] {
-            let request = CreateJob {
-                account: AccountId(1),
-                region: region.clone(),
-                trail_name: spec.name.clone(),
-                client_token: Some(ClientToken::new(token).unwrap()),
-            };
-            let job = scheduler.create_job(&request, Timestamp(5)).unwrap().job_id;
-            if token == "first" {
-                scheduler
-                    .complete_job(AccountId(1), job, JobOutcome::Completed, Timestamp(6))
-                    .unwrap();
-            }
-        }
-        scheduler
-    }
-
-    #[test]
-    fn equality_sees_every_part_of_the_logical_state() {
-        let base = busy();
-        assert_eq!(base, busy());
-        let changes: [fn(&mut Scheduler); 8] = [
-            |s| s.config.token_ttl_secs = 1,
-            |s| s.clock = Timestamp(99),
-            |s| s.next_job_id = 9,
-            |s| s.jobs_evicted = 1,
-            |s| s.tokens_evicted_live = 1,
-            |s| {
-                let region = Region::new("cn-hangzhou").unwrap();
-                s.stop_logging(
-                    AccountId(1),
-                    &region,
-                    &TrailName::new("trail-name").unwrap(),
-                    Timestamp(6),
-                )
-                .unwrap();
-            },
-            |s| {
-                s.delete_job(AccountId(1), JobId(1)).unwrap();
-            },
-            |s| {
-                let mut other = Scheduler::new(Config::DEFAULT);
-                core::mem::swap(&mut other.tokens, &mut s.tokens);
-            },
-        ];
-        for (index, change) in changes.iter().enumerate() {
-            let mut changed = busy();
-            change(&mut changed);
-            assert_ne!(changed, base, "change {index} went unseen");
-        }
-    }
-
-    #[test]
-    fn debug_shows_the_logical_state() {
-        let shown = format!("{:?}", busy());
-        for part in [
-            "config",
-            "clock: Timestamp(6)",
-            "next_job_id: 3",
-            "trail-name",
-            "JobId(2)",
-            "second",
-        ] {
-            assert!(shown.contains(part), "{part} missing from {shown}");
-        }
-    }
-}
+mod tests;
