@@ -62,13 +62,6 @@ impl<const N: usize> HashIndex<N> {
         }
     }
 
-    /// Room for `N` slot numbers, lent to a restore that sorts slots before it rebuilds this
-    /// index: what it leaves there is cleared by [`clear`](Self::clear).
-    #[cfg(feature = "serde")]
-    pub(crate) fn scratch(&mut self) -> &mut [u32; N] {
-        &mut self.heads
-    }
-
     pub(crate) fn clear(&mut self) {
         self.heads.fill(stored(NONE));
         self.links.fill(UNLINKED);

@@ -181,16 +181,24 @@ pub struct JobPage<'a, const JOBS: usize> {
     pub(crate) table: &'a JobTable<JOBS>,
     /// The page's first (newest) job, `None` when the page is past the end.
     pub(crate) first: Option<u32>,
+    /// How many jobs the page shows: at most `page_size`, and no more than are left from
+    /// `first` to the account's oldest job (the walk counts its steps rather than look for
+    /// the end of the list).
+    pub(crate) len: usize,
 }
 
 impl<'a, const JOBS: usize> JobPage<'a, JOBS> {
     /// The page's jobs, newest first; empty past the last page.
     pub fn jobs(&self) -> impl Iterator<Item = &'a Job> + 'a {
         let table = self.table;
-        let size = usize::try_from(self.page_size).unwrap_or(usize::MAX);
-        core::iter::successors(self.first, move |&slot| table.older_of_account(slot))
-            .take(size)
-            .filter_map(move |slot| table.job_at(slot))
+        let mut left = self.len;
+        core::iter::successors(self.first, move |&slot| {
+            // Never asks the oldest job for an older one (`older_of_account`).
+            left = left.saturating_sub(1);
+            (left > 0).then(|| table.older_of_account(slot)).flatten()
+        })
+        .take(self.len)
+        .filter_map(move |slot| table.job_at(slot))
     }
 }
 

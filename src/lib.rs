@@ -139,6 +139,7 @@ mod defmt;
 mod error;
 mod hash_index;
 mod hashing;
+mod id_index;
 mod ids;
 mod invariants;
 mod job;

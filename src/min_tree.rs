@@ -156,15 +156,54 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
         }
     }
 
-    /// The best of inner node `node`'s children (a missing child counts as empty).
+    /// The best of inner node `node`'s children (a missing child counts as empty); ties go to
+    /// the first.
     fn best_of_children(&self, node: usize) -> Best<K> {
+        self.stored_best_of_children(node).loaded()
+    }
+
+    /// [`best_of_children`](Self::best_of_children) as stored. Flipping every bit reverses
+    /// the order of each word and so of the pair too: the smallest value is the largest
+    /// stored one, so the children are compared as stored, with no flip per child (an
+    /// eviction compares children on every level).
+    #[inline]
+    fn stored_best_of_children(&self, node: usize) -> Best<K> {
         // node < INNER < N < u32::MAX, so these stay far below usize::MAX.
         let first = node.saturating_mul(ARITY).saturating_add(1);
+        let last = first.saturating_add(ARITY);
+        // The common cases, four leaves or four inner nodes, read one slice.
+        if let Some(leaf) = first.checked_sub(Self::INNER)
+            && let Some(values) = self.leaves.get(leaf..leaf.saturating_add(ARITY))
+        {
+            let mut best = Best::STORED_NONE;
+            for (offset, &value) in values.iter().enumerate() {
+                if value > best.value {
+                    // leaf + offset < N < u32::MAX
+                    let slot = u32::try_from(leaf.saturating_add(offset)).unwrap_or(NONE);
+                    best = Best {
+                        value,
+                        slot: stored(slot),
+                    };
+                }
+            }
+            return best;
+        }
+        if last <= Self::INNER
+            && let Some(children) = self.inner.get(first..last)
+        {
+            let mut best = Best::STORED_NONE;
+            for &child in children {
+                if child.value > best.value {
+                    best = child;
+                }
+            }
+            return best;
+        }
         let a = self.node(first).min(self.node(first.saturating_add(1)));
         let b = self
             .node(first.saturating_add(2))
             .min(self.node(first.saturating_add(3)));
-        a.min(b)
+        a.min(b).stored()
     }
 
     /// Slot `slot`'s value.
@@ -175,24 +214,52 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
     }
 
     /// Sets slot `slot` to `value` (`K::EMPTY` to clear it) and repairs its ancestors.
+    ///
+    /// Each ancestor is repaired from what changed below it: when the changed child's best
+    /// beats the ancestor's, it takes its place; when the ancestor's best came from elsewhere
+    /// and still wins, nothing above changes; only when the ancestor's best was the child's old
+    /// best (or a tie needs breaking) are its four children compared. So a new largest value
+    /// (a job that finishes) stops at the first level, and a new smallest one (a claimed job's
+    /// lease) climbs without comparing siblings.
     pub(crate) fn set(&mut self, slot: u32, value: K) {
-        let slot = position(slot);
-        let Some(leaf) = self.leaves.get_mut(slot) else {
+        let position = position(slot);
+        let Some(leaf) = self.leaves.get_mut(position) else {
             return;
         };
+        // Everything below is in stored form (see `stored_best_of_children`): a larger stored
+        // value is a smaller value.
+        let as_best = |stored_value: K| {
+            if stored_value == K::STORED_EMPTY {
+                Best::STORED_NONE
+            } else {
+                Best {
+                    value: stored_value,
+                    slot: stored(slot),
+                }
+            }
+        };
+        let mut old_child = as_best(*leaf);
         *leaf = value.flip();
-        let mut node = Self::INNER.saturating_add(slot);
-        while node > 0 {
+        let mut new_child = as_best(*leaf);
+        let mut node = Self::INNER.saturating_add(position);
+        while node > 0 && old_child != new_child {
             node = node.saturating_sub(1) / ARITY;
-            let best = self.best_of_children(node);
-            let Some(parent) = self.inner.get_mut(node) else {
+            let Some(&current) = self.inner.get(node) else {
                 return;
             };
-            let best = best.stored();
-            if *parent == best {
-                return; // unchanged here, so unchanged above too
+            let best = if new_child.value > current.value {
+                new_child
+            } else if current.slot == old_child.slot || new_child.value == current.value {
+                // The same slot means the same subtree best: a slot holds one value, and
+                // `current` was computed while the slot still held the old one.
+                self.stored_best_of_children(node)
+            } else {
+                return; // the best came from elsewhere and still wins: unchanged above too
+            };
+            if let Some(parent) = self.inner.get_mut(node) {
+                *parent = best;
             }
-            *parent = best;
+            (old_child, new_child) = (current, best);
         }
     }
 

@@ -70,7 +70,7 @@ impl<const N: usize> JobTable<N> {
         if self.entries.len() > N || self.entries.slots().count() != self.entries.len() {
             return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
         }
-        if self.by_id.count() != self.entries.len() {
+        if self.by_id.count() != self.entries.len() || !self.by_id.overflow_count_is_true() {
             return Err(InvariantViolation::IndexMismatch(Index::JobIds));
         }
         if !self.finished.is_consistent()
@@ -146,11 +146,18 @@ impl<const N: usize> JobTable<N> {
             let mut active = NONE;
             let mut newer = NONE;
             let mut slot = record.newest;
-            while let Some(entry) = self.entries.get(slot) {
+            // Counted steps: the oldest job's `older` link is not kept (`JobEntry::older`).
+            while count < record.count
+                && let Some(entry) = self.entries.get(slot)
+            {
                 let wrong_order = self
                     .job_at(newer)
                     .is_some_and(|newer| newer.id <= entry.job.id);
-                if entry.job.account != account || entry.newer != newer || wrong_order {
+                if entry.job.account != account
+                    || entry.newer != newer
+                    || entry.account_slot != record_slot
+                    || wrong_order
+                {
                     return Err(InvariantViolation::IndexMismatch(Index::Accounts));
                 }
                 if entry.job.is_active() {
@@ -160,9 +167,6 @@ impl<const N: usize> JobTable<N> {
                     active = slot;
                 }
                 count = count.saturating_add(1);
-                if count > record.count {
-                    break; // a cycle or a wrong count: reported below
-                }
                 newer = slot;
                 slot = entry.older;
             }

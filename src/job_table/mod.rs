@@ -3,11 +3,10 @@
 //!
 //! - `entries`: the jobs, on a list in ascending id order (new ids are always the largest, so
 //!   creation appends); snapshots walk it.
-//! - `by_id`: an index from job id to slot (`GetDeliveryHistoryJob`, start, complete), keyed
-//!   with the scheduler's hash of the id: a client decides which of its jobs it deletes, so
-//!   the raw id would let it keep ids that chain in one bucket. (The raw id was faster at full
-//!   scale, since the evicted job's bucket sat beside the new one's; measured, about 90 ns of
-//!   the direct cycle at 65,536 jobs is that lost locality.)
+//! - `by_id`: an [`IdIndex`] from job id to slot (`GetDeliveryHistoryJob`, start, complete):
+//!   `id mod N` first, which new and evicted ids walk through in order, and the scheduler's
+//!   keyed hash of the id for ids whose place was taken (a client decides which of its jobs it
+//!   deletes, so it could keep ids that share a place).
 //! - `finished`: a [`MinTree`] holding each finished job's id, so the finished job with the
 //!   smallest id (the one to evict) is found in O(log N) however old the active jobs are.
 //! - `accounts`: one record per account that has jobs: its active job (the one-active-job
@@ -22,6 +21,7 @@
 
 use crate::hash_index::HashIndex;
 use crate::hashing::KeyHasher;
+use crate::id_index::IdIndex;
 use crate::ids::{AccountId, JobId};
 use crate::job::Job;
 use crate::lease::deadline;
@@ -46,13 +46,20 @@ mod tests;
 #[derive(Debug, Clone)]
 #[repr(C)]
 struct JobEntry {
-    /// The same account's next older job (smaller id), or [`NONE`].
+    /// The same account's next older job (smaller id), or [`NONE`]. Not kept up to date for
+    /// the account's oldest job (whose older neighbour was evicted or removed): every walk
+    /// towards older jobs counts its steps with the account's job count, so it never follows
+    /// that link, and an eviction, which always takes an account's oldest job, need not write
+    /// to the next job of that account, a cache miss in a large table.
     older: u32,
     /// The same account's next newer job (larger id), or [`NONE`].
     newer: u32,
     /// The neighbours on the fresh list (`fresh.rs`), or [`NONE`].
     fresh_prev: u32,
     fresh_next: u32,
+    /// The slot of its account's record in `accounts`, so that finishing or evicting the job
+    /// needs no lookup of the account.
+    account_slot: u32,
     job: Job,
     /// Its statuses per region, over the scheduler's region catalogue.
     regions: RegionStatuses,
@@ -64,6 +71,7 @@ impl Vacant for JobEntry {
         newer: 0,
         fresh_prev: 0,
         fresh_next: 0,
+        account_slot: 0,
         job: Job {
             id: JobId(0),
             account: AccountId(0),
@@ -109,7 +117,7 @@ struct AccountJobs {
 #[derive(Debug)]
 pub(crate) struct JobTable<const N: usize> {
     entries: ListSlab<JobEntry, N>,
-    by_id: HashIndex<N>,
+    by_id: IdIndex<N>,
     finished: MinTree<u64, N>,
     /// Accounts never outnumber jobs, so `N` records always suffice.
     accounts: ListSlab<AccountJobs, N>,
@@ -160,7 +168,7 @@ impl<const N: usize> JobTable<N> {
     pub(crate) const fn new(hasher: KeyHasher, max_job_secs: u64) -> Self {
         JobTable {
             entries: ListSlab::new(),
-            by_id: HashIndex::new(),
+            by_id: IdIndex::new(),
             finished: MinTree::new(),
             accounts: ListSlab::new(),
             by_account: HashIndex::new(),
@@ -320,7 +328,8 @@ impl<const N: usize> JobTable<N> {
 
     /// The slot of job `id`, whoever owns it.
     pub(crate) fn slot_of(&self, id: JobId) -> Option<u32> {
-        self.by_id.find(self.hasher.id(id.0), |slot| {
+        let hash = || self.hasher.id(id.0);
+        self.by_id.find(id.0, hash, |slot| {
             self.job_at(slot).is_some_and(|job| job.id == id)
         })
     }
@@ -370,7 +379,8 @@ impl<const N: usize> JobTable<N> {
         (newer != NONE).then_some(newer)
     }
 
-    /// The slot of the same account's next older job.
+    /// The slot of the same account's next older job. Not to be asked of the account's
+    /// oldest job (see `JobEntry::older`): callers count their steps.
     pub(crate) fn older_of_account(&self, slot: u32) -> Option<u32> {
         let older = self.entries.get(slot)?.older;
         (older != NONE).then_some(older)
@@ -423,6 +433,7 @@ impl<const N: usize> JobTable<N> {
             newer: NONE,
             fresh_prev: NONE,
             fresh_next: NONE,
+            account_slot,
         };
         let slot = match self.entries.push_back(entry) {
             Ok(slot) => slot,
@@ -455,7 +466,8 @@ impl<const N: usize> JobTable<N> {
         };
         let (id, is_active, is_leased) = (job.id, job.is_active(), job.is_leased());
         let place = self.place(Some(job));
-        self.by_id.insert(self.hasher.id(id.0), slot);
+        let hasher = self.hasher;
+        self.by_id.insert(id.0, slot, || hasher.id(id.0));
         let Some(record) = self.accounts.get_mut(account_slot) else {
             return;
         };
@@ -474,6 +486,7 @@ impl<const N: usize> JobTable<N> {
         if let Some(entry) = self.entries.get_mut(slot) {
             entry.older = older;
             entry.newer = NONE;
+            entry.account_slot = account_slot;
         }
         if is_active {
             self.active = self.active.saturating_add(1);
@@ -504,42 +517,51 @@ impl<const N: usize> JobTable<N> {
         let Some(entry) = self.entries.get(slot) else {
             return;
         };
-        let (id, account, older, newer) =
-            (entry.job.id, entry.job.account, entry.older, entry.newer);
+        let (id, account, account_slot, newer) = (
+            entry.job.id,
+            entry.job.account,
+            entry.account_slot,
+            entry.newer,
+        );
         if entry.job.is_leased() {
             self.leased = self.leased.saturating_sub(1);
         }
         let place = self.place(Some(&entry.job));
+        let is_oldest = self
+            .accounts
+            .get(account_slot)
+            .is_some_and(|record| record.oldest == slot);
+        // The oldest job's `older` link is not kept (see `JobEntry::older`).
+        let older = if is_oldest { NONE } else { entry.older };
         self.move_in_queues(slot, place, Place::Nowhere);
         if let Some(entry) = self.entries.get_mut(older) {
             entry.newer = newer;
         }
-        if let Some(entry) = self.entries.get_mut(newer) {
+        if !is_oldest && let Some(entry) = self.entries.get_mut(newer) {
             entry.older = older;
         }
-        if let Some(account_slot) = self.account_slot(account) {
-            let mut now_empty = false;
-            if let Some(record) = self.accounts.get_mut(account_slot) {
-                if record.oldest == slot {
-                    record.oldest = newer;
-                }
-                if record.newest == slot {
-                    record.newest = older;
-                }
-                if record.active == slot {
-                    record.active = NONE;
-                    self.active = self.active.saturating_sub(1);
-                }
-                record.count = record.count.saturating_sub(1);
-                now_empty = record.count == 0;
+        let mut now_empty = false;
+        if let Some(record) = self.accounts.get_mut(account_slot) {
+            if record.oldest == slot {
+                record.oldest = newer;
             }
-            if now_empty {
-                self.by_account
-                    .remove(self.hasher.id(account.0), account_slot);
-                self.accounts.remove(account_slot);
+            if record.newest == slot {
+                record.newest = older;
             }
+            if record.active == slot {
+                record.active = NONE;
+                self.active = self.active.saturating_sub(1);
+            }
+            record.count = record.count.saturating_sub(1);
+            now_empty = record.count == 0;
         }
-        self.by_id.remove(self.hasher.id(id.0), slot);
+        if now_empty {
+            self.by_account
+                .remove(self.hasher.id(account.0), account_slot);
+            self.accounts.remove(account_slot);
+        }
+        let hasher = self.hasher;
+        self.by_id.remove(id.0, slot, || hasher.id(id.0));
         self.finished.set(slot, EMPTY);
     }
 
@@ -558,7 +580,7 @@ impl<const N: usize> JobTable<N> {
         let (was_active, was_leased) = (entry.job.is_active(), entry.job.is_leased());
         let answer = change(&mut entry.job, &mut entry.regions);
         let (is_active, is_leased) = (entry.job.is_active(), entry.job.is_leased());
-        let (id, account) = (entry.job.id, entry.job.account);
+        let (id, account_slot) = (entry.job.id, entry.account_slot);
         match (was_leased, is_leased) {
             (false, true) => self.leased = self.leased.saturating_add(1),
             (true, false) => self.leased = self.leased.saturating_sub(1),
@@ -569,9 +591,7 @@ impl<const N: usize> JobTable<N> {
         if was_active && !is_active {
             self.active = self.active.saturating_sub(1);
             self.finished.set(slot, id.0);
-            if let Some(account_slot) = self.account_slot(account)
-                && let Some(record) = self.accounts.get_mut(account_slot)
-            {
+            if let Some(record) = self.accounts.get_mut(account_slot) {
                 record.active = NONE;
             }
         }

@@ -31,6 +31,7 @@ impl<const N: usize> JobTable<N> {
             newer: NONE,
             fresh_prev: NONE,
             fresh_next: NONE,
+            account_slot: NONE,
         };
         self.entries
             .push_back(entry)

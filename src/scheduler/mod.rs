@@ -320,12 +320,15 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             }
             slot
         };
+        let left = u64::from(total_count).saturating_sub(skip);
+        let len = left.min(u64::from(page_size));
         Ok(JobPage {
             total_count,
             page_number,
             page_size,
             table: &self.jobs,
             first,
+            len: usize::try_from(len).unwrap_or(0),
         })
     }
 
