@@ -18,8 +18,10 @@ use trail_backfill::{
     AccountId, ClientToken, Config, CreateJob, JobId, JobOutcome, JobScheduler, Lease, Timestamp,
     TrailKind, TrailSpec,
 };
-use workload::realistic::{self, Cycle, Realistic};
-use workload::{ACCOUNTS, Backend, Fill, Workload, account, model::Model, token};
+use workload::model::{Model, Stats};
+use workload::realistic::{self, Cycle, Realistic, Worker};
+use workload::std_worker::{self, QueuedModel};
+use workload::{ACCOUNTS, Backend, Fill, Workload, account, token};
 
 type Small = JobScheduler<ACCOUNTS, 1024, 1024>;
 type Large = JobScheduler<ACCOUNTS, 65536, 65536>;
@@ -114,7 +116,7 @@ fn cycle(c: &mut Criterion) {
 /// The realistic workload (4,096 accounts, UUID tokens, requests built from strings in the
 /// timed loop) at half-full and full 65,536-entry tables, on the crate and on the std
 /// reference: group `realistic-direct` for the direct cycle, `realistic-worker` for the
-/// worker cycle.
+/// worker cycle (whose std reference is the model with a claim queue, `QueuedModel`).
 fn realistic_cycles(c: &mut Criterion) {
     let mut scheduler = REALISTIC.lock().unwrap();
     for cycle in [Cycle::Direct, Cycle::Worker] {
@@ -150,10 +152,61 @@ fn realistic_at<const J: usize>(
     assert_eq!((stats.active_jobs, stats.leased_jobs), (0, 0));
     scheduler.check_invariants().unwrap();
 
-    let mut workload = Realistic::new(fill, J);
-    let mut reference = Model::new(workload.config, realistic::ACCOUNTS, J, J);
+    let workload = Realistic::new(fill, J);
+    let model = Model::new(workload.config, realistic::ACCOUNTS, J, J);
+    match cycle {
+        // The direct cycle never claims: the model as it is.
+        Cycle::Direct => realistic_reference(group, cycle, workload, model),
+        // The worker cycle: the model with the claim queue of a std host, shown first to
+        // answer as the model's own `claim_next` on the same workload.
+        Cycle::Worker => {
+            std_worker::check_against_model(fill, J, CHECKED_ROUNDS, CHECKED_CYCLES);
+            realistic_reference(group, cycle, workload, QueuedModel::new(model))
+        }
+    }
+}
+
+/// Before the worker cycle's std reference is timed, it is run against the plain model for
+/// `CHECKED_ROUNDS` rounds of `CHECKED_CYCLES` cycles (fill upkeep between rounds): one or
+/// two seconds per fill (filling two models, then the plain model's `claim_next` scans every
+/// job), so a short run.
+const CHECKED_ROUNDS: usize = 2;
+const CHECKED_CYCLES: usize = 256;
+
+/// A std reference of the realistic groups: the worker protocol, and what is checked after.
+trait Reference: Worker {
+    fn stats(&self) -> Stats;
+    fn check(&self) -> Result<(), String>;
+}
+
+impl Reference for Model {
+    fn stats(&self) -> Stats {
+        Model::stats(self)
+    }
+    fn check(&self) -> Result<(), String> {
+        Model::check(self)
+    }
+}
+
+impl Reference for QueuedModel {
+    fn stats(&self) -> Stats {
+        self.model().stats()
+    }
+    fn check(&self) -> Result<(), String> {
+        QueuedModel::check(self)
+    }
+}
+
+/// The std reference's run of the realistic workload, from empty, at its fill; checked after.
+fn realistic_reference(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    cycle: Cycle,
+    mut workload: Realistic,
+    mut reference: impl Reference,
+) {
+    let fill = workload.fill;
     workload.prepare(&mut reference);
-    let id = BenchmarkId::new(format!("std-reference/{}", fill.name()), J);
+    let id = BenchmarkId::new(format!("std-reference/{}", fill.name()), workload.capacity);
     group.bench_function(id, |b| {
         b.iter_custom(|iters| workload.timed(&mut reference, cycle, iters))
     });

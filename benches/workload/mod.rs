@@ -12,6 +12,7 @@ use trail_backfill::{
 #[path = "../../tests/model/mod.rs"]
 pub mod model;
 pub mod realistic;
+pub mod std_worker;
 
 /// The operations the benchmarks drive, implemented by the crate and by the std reference.
 pub trait Backend {

@@ -9,6 +9,10 @@
 //!   other job has finished), one `heartbeat`, `finish_job`.
 //!
 //! The job table and token cache are kept at a [`Fill`], as in the 256-account workload.
+//!
+//! The std reference of the direct cycle is the model as it is; that of the worker cycle is
+//! the model with the claim queue a std host would keep ([`super::std_worker`]), since the
+//! model's own `claim_next` scans every job.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -272,7 +276,7 @@ impl Realistic {
 
     /// Untimed work between timed batches: for `Fill::Half`, delete the oldest jobs so that
     /// the table is back at half full.
-    fn restore_fill(&mut self, backend: &mut impl Backend, jobs: usize) {
+    pub fn restore_fill(&mut self, backend: &mut impl Backend, jobs: usize) {
         if self.fill == Fill::Half {
             for _ in 0..jobs {
                 let index = (self.oldest_job - self.config.first_job_id) as usize;
