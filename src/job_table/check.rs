@@ -18,6 +18,7 @@ impl<const N: usize> JobTable<N> {
         let mut previous: Option<&Job> = None;
         let (mut active, mut leased) = (0usize, 0usize);
         let (mut fresh, mut backoff) = (0usize, 0usize);
+        let mut listed_finished = 0usize;
         for slot in self.entries.slots() {
             let Some(job) = self.job_at(slot) else {
                 return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
@@ -58,8 +59,16 @@ impl<const N: usize> JobTable<N> {
             if self.slot_of(id) != Some(slot) {
                 return Err(InvariantViolation::IndexMismatch(Index::JobIds));
             }
-            let expected_leaf = if job.is_active() { EMPTY } else { id.0 };
-            if self.finished.get(slot) != expected_leaf {
+            // A finished job is either on the finished list or in the tree, under its id.
+            let leaf = self.finished.get(slot);
+            let misplaced = if job.is_active() {
+                leaf != EMPTY
+            } else {
+                let listed = self.is_listed_finished(slot);
+                listed_finished = listed_finished.saturating_add(usize::from(listed));
+                listed == (leaf != EMPTY) || (!listed && leaf != id.0)
+            };
+            if misplaced {
                 return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
             }
             if job.is_active() {
@@ -73,13 +82,16 @@ impl<const N: usize> JobTable<N> {
         if self.by_id.count() != self.entries.len() || !self.by_id.overflow_count_is_true() {
             return Err(InvariantViolation::IndexMismatch(Index::JobIds));
         }
+        let oldest = self.oldest_finished().and_then(|slot| self.job_at(slot));
         if !self.finished.is_consistent()
-            || self.finished.min().map(|(_, id)| id)
-                != self.iter().find(|job| !job.is_active()).map(|job| job.id.0)
+            || !self.finished_list_is_sound(listed_finished)
+            || oldest.map(|job| job.id)
+                != self.iter().find(|job| !job.is_active()).map(|job| job.id)
         {
             return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
         }
-        if self.finished.count_set() != self.entries.len().saturating_sub(active) {
+        let finished = self.finished.count_set().saturating_add(listed_finished);
+        if finished != self.entries.len().saturating_sub(active) {
             return Err(InvariantViolation::IndexMismatch(Index::FinishedJobs));
         }
         if active != self.active {

@@ -72,9 +72,11 @@ impl<const N: usize> JobTable<N> {
         })
     }
 
-    /// Whether `slot` is on the fresh list (for the invariant check).
+    /// Whether `slot` is on the fresh list (for the invariant check). Only active jobs can be:
+    /// a finished job's links belong to the finished list (`finished.rs`).
     pub(super) fn is_listed_fresh(&self, slot: u32) -> bool {
-        loaded(self.fresh_head) == slot || self.fresh_links(slot).0 != NONE
+        self.job_at(slot).is_some_and(Job::is_active)
+            && (loaded(self.fresh_head) == slot || self.fresh_links(slot).0 != NONE)
     }
 
     /// Whether the fresh list holds `count` jobs in strictly increasing id order, with

@@ -7,8 +7,9 @@
 //!   `id mod N` first, which new and evicted ids walk through in order, and the scheduler's
 //!   keyed hash of the id for ids whose place was taken (a client decides which of its jobs it
 //!   deletes, so it could keep ids that share a place).
-//! - `finished`: a [`MinTree`] holding each finished job's id, so the finished job with the
-//!   smallest id (the one to evict) is found in O(log N) however old the active jobs are.
+//! - the finished list and `finished`, a [`MinTree`] (`finished.rs`): the finished job with the
+//!   smallest id (the one to evict) in O(1) however old the active jobs are; jobs that finish
+//!   in id order cost O(1), the others O(log N).
 //! - `accounts`: one record per account that has jobs: its active job (the one-active-job
 //!   rule is an O(1) check) and both ends of its own id-ordered list of jobs
 //!   (`ListDeliveryHistoryJobs` walks only the caller's jobs, newest first).
@@ -32,6 +33,7 @@ use crate::time::Timestamp;
 use crate::worker_queues::{Place, WorkerQueues};
 
 mod check;
+mod finished;
 mod fresh;
 #[cfg(feature = "serde")]
 mod restore;
@@ -54,7 +56,8 @@ struct JobEntry {
     older: u32,
     /// The same account's next newer job (larger id), or [`NONE`].
     newer: u32,
-    /// The neighbours on the fresh list (`fresh.rs`), or [`NONE`].
+    /// The neighbours on the fresh list (`fresh.rs`) while fresh, on the finished list
+    /// (`finished.rs`) once finished, or [`NONE`].
     fresh_prev: u32,
     fresh_next: u32,
     /// The slot of its account's record in `accounts`, so that finishing or evicting the job
@@ -129,6 +132,9 @@ pub(crate) struct JobTable<const N: usize> {
     /// The ends of the fresh list (`fresh.rs`).
     fresh_head: u32,
     fresh_tail: u32,
+    /// The ends of the finished list (`finished.rs`).
+    finished_head: u32,
+    finished_tail: u32,
     hasher: KeyHasher,
     /// The config's `max_job_secs`, which places deadlines in the due queue.
     max_job_secs: u64,
@@ -159,6 +165,8 @@ impl<const N: usize> Clone for JobTable<N> {
         self.queues.clone_from(&source.queues);
         self.fresh_head = source.fresh_head;
         self.fresh_tail = source.fresh_tail;
+        self.finished_head = source.finished_head;
+        self.finished_tail = source.finished_tail;
         self.hasher = source.hasher;
         self.max_job_secs = source.max_job_secs;
     }
@@ -177,6 +185,8 @@ impl<const N: usize> JobTable<N> {
             queues: WorkerQueues::new(),
             fresh_head: stored(NONE),
             fresh_tail: stored(NONE),
+            finished_head: stored(NONE),
+            finished_tail: stored(NONE),
             hasher,
             max_job_secs,
         }
@@ -194,6 +204,8 @@ impl<const N: usize> JobTable<N> {
         self.queues.clear();
         self.fresh_head = stored(NONE);
         self.fresh_tail = stored(NONE);
+        self.finished_head = stored(NONE);
+        self.finished_tail = stored(NONE);
         self.hasher = hasher;
         self.max_job_secs = max_job_secs;
     }
@@ -386,16 +398,6 @@ impl<const N: usize> JobTable<N> {
         (older != NONE).then_some(older)
     }
 
-    /// The slot of the finished job with the smallest id: the next to evict.
-    pub(crate) fn oldest_finished(&self) -> Option<u32> {
-        let (slot, _) = self.finished.min()?;
-        // The tree only ever names finished jobs; checking costs nothing and keeps a
-        // corrupted tree from evicting an active job.
-        self.job_at(slot)
-            .is_some_and(|job| !job.is_active())
-            .then_some(slot)
-    }
-
     /// Stores a new job with its region statuses, after every stored job (creation always
     /// brings the largest id); hands it back when the table is full, its id is not the
     /// largest, or it is active while its account already has an active job.
@@ -491,7 +493,7 @@ impl<const N: usize> JobTable<N> {
         if is_active {
             self.active = self.active.saturating_add(1);
         } else {
-            self.finished.set(slot, id.0);
+            self.add_finished(slot, id);
         }
         if is_leased {
             self.leased = self.leased.saturating_add(1);
@@ -517,11 +519,12 @@ impl<const N: usize> JobTable<N> {
         let Some(entry) = self.entries.get(slot) else {
             return;
         };
-        let (id, account, account_slot, newer) = (
+        let (id, account, account_slot, newer, is_active) = (
             entry.job.id,
             entry.job.account,
             entry.account_slot,
             entry.newer,
+            entry.job.is_active(),
         );
         if entry.job.is_leased() {
             self.leased = self.leased.saturating_sub(1);
@@ -562,7 +565,9 @@ impl<const N: usize> JobTable<N> {
         }
         let hasher = self.hasher;
         self.by_id.remove(id.0, slot, || hasher.id(id.0));
-        self.finished.set(slot, EMPTY);
+        if !is_active {
+            self.remove_finished(slot);
+        }
     }
 
     /// Changes the job at `slot` (and its region statuses) with `change`, then brings every
@@ -590,7 +595,7 @@ impl<const N: usize> JobTable<N> {
         self.move_in_queues(slot, before, after);
         if was_active && !is_active {
             self.active = self.active.saturating_sub(1);
-            self.finished.set(slot, id.0);
+            self.add_finished(slot, id);
             if let Some(record) = self.accounts.get_mut(account_slot) {
                 record.active = NONE;
             }

@@ -56,6 +56,8 @@ impl<const N: usize> JobTable<N> {
         self.queues.clear();
         self.fresh_head = stored(NONE);
         self.fresh_tail = stored(NONE);
+        self.finished_head = stored(NONE);
+        self.finished_tail = stored(NONE);
         self.active = 0;
         self.leased = 0;
         let mut previous: Option<JobId> = None;

@@ -1,7 +1,7 @@
 //! `check` and `check_accounts` guard states that the table's own operations never build, so
 //! these tests corrupt its records directly and expect each rule to fire.
 
-#![allow(clippy::unwrap_used)] // tests may panic: that is how they fail
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests may panic: that is how they fail
 
 use super::*;
 use crate::ids::{Region, TrailName};
@@ -186,4 +186,58 @@ fn a_job_left_out_of_every_account_list_is_caught() {
         table.check_accounts(),
         Err(InvariantViolation::IndexMismatch(Index::Accounts))
     );
+}
+
+/// Marks the job at `slot` finished, as the scheduler's transitions do.
+fn finish(table: &mut JobTable<8>, slot: u32) {
+    table
+        .update(slot, |job, _| job.status = JobStatus::Completed)
+        .unwrap();
+}
+
+/// Jobs that finish out of id order go to the tree, the others to the finished list; the
+/// next to evict is always the smallest finished id of both, and removing a job from either
+/// keeps every index sound.
+#[test]
+fn jobs_finishing_out_of_order_are_evicted_by_id() {
+    let mut table: JobTable<8> = JobTable::new(KeyHasher::new(5), 86_400);
+    // Four accounts, one active job each: ids 1 to 4.
+    let slots: [u32; 4] = core::array::from_fn(|index| {
+        let id = index as u64 + 1;
+        table
+            .insert(job(id, id, JobStatus::Delivering), RegionStatuses::NONE)
+            .unwrap()
+    });
+    let check = |table: &JobTable<8>| table.check(5, Timestamp(10), 0, 3, 0).unwrap();
+    // 3 finishes first (listed), then 4 (listed after it), then 1 and 2 (out of order: tree).
+    for index in [2, 3, 0, 1] {
+        finish(&mut table, slots[index]);
+        check(&table);
+    }
+    assert!(table.is_listed_finished(slots[2]) && table.is_listed_finished(slots[3]));
+    assert_eq!(table.finished.get(slots[0]), 1);
+    assert_eq!(table.finished.get(slots[1]), 2);
+    // Evicted by id: 1 and 2 from the tree, then 3 and 4 from the list.
+    for expected in 1..=4u64 {
+        let oldest = table.oldest_finished().unwrap();
+        assert_eq!(table.job_at(oldest).unwrap().id, JobId(expected));
+        table.evict(oldest);
+        check(&table);
+    }
+    assert_eq!(table.oldest_finished(), None);
+}
+
+/// Deleting a finished job from the middle of the finished list relinks its neighbours.
+#[test]
+fn deleting_a_listed_job_relinks_the_finished_list() {
+    let mut table = table(); // 1, 2, 3 finished in id order (listed), 4 active
+    let two = table.slot_of(JobId(2)).unwrap();
+    assert!(table.is_listed_finished(two));
+    assert_eq!(table.remove(two).unwrap().id, JobId(2));
+    table.check(5, Timestamp(10), 0, 3, 0).unwrap();
+    let oldest = table.oldest_finished().unwrap();
+    table.evict(oldest);
+    let next = table.oldest_finished().unwrap();
+    assert_eq!(table.job_at(next).unwrap().id, JobId(3));
+    table.check(5, Timestamp(10), 0, 3, 0).unwrap();
 }
