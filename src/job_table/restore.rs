@@ -115,8 +115,14 @@ impl<const N: usize> JobTable<N> {
 
     /// Threads the job list in id order: O(n) when it already is, O(n log n) otherwise.
     fn sort_by_id(&mut self) {
-        let ids = || self.entries.iter().map(|entry| entry.job.id);
-        if ids().zip(ids().skip(1)).all(|(a, b)| a < b) {
+        // One walk over the jobs (15 MB at full scale), not two zipped ones.
+        let mut previous: Option<JobId> = None;
+        let in_order = self.entries.iter().all(|entry| {
+            let in_order = previous.is_none_or(|previous| previous < entry.job.id);
+            previous = Some(entry.job.id);
+            in_order
+        });
+        if in_order {
             return;
         }
         let len = self.entries.len();
