@@ -180,6 +180,11 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
         let Some(leaf) = self.leaves.get_mut(slot) else {
             return;
         };
+        if *leaf == value.flip() {
+            // Unchanged, so its ancestors are too (a restore's jobs find the leaves it loaded
+            // in bulk already set: this saves it a repair per finished job).
+            return;
+        }
         *leaf = value.flip();
         let mut node = Self::INNER.saturating_add(slot);
         while node > 0 {
@@ -198,7 +203,8 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
 
     /// Sets slot `slot` to `value` without repairing its ancestors: for a bulk load, which
     /// calls [`rebuild`](Self::rebuild) once every leaf is in (O(N) in all, where a repair per
-    /// leaf costs O(log N) each). Until then the inner nodes may disagree with the leaves.
+    /// leaf costs O(log N) each). Until then the inner nodes may disagree with the leaves, and
+    /// [`set`](Self::set) must not be called: it trusts an unchanged leaf's ancestors.
     #[cfg(feature = "serde")]
     pub(crate) fn set_leaf(&mut self, slot: u32, value: K) {
         if let Some(leaf) = self.leaves.get_mut(position(slot)) {
