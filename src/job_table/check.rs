@@ -2,11 +2,12 @@
 //! against the jobs.
 
 use super::*;
-use crate::invariants::{Index, InvariantViolation};
+use crate::invariants::{Index, Indexes, InvariantViolation};
 
 impl<const N: usize> JobTable<N> {
     /// Invariants 1, 2, 5, 6, 7 and 8 for jobs (`max_attempts` is the limit in force, and
     /// `regions_known` the size of the region catalogue).
+    #[cfg(test)]
     pub(crate) fn check(
         &self,
         next_id: u64,
@@ -15,6 +16,29 @@ impl<const N: usize> JobTable<N> {
         max_attempts: u32,
         regions_known: usize,
     ) -> Result<(), InvariantViolation> {
+        let indexes = Indexes::Verified;
+        self.check_with(
+            next_id,
+            clock,
+            grace_secs,
+            max_attempts,
+            regions_known,
+            indexes,
+        )
+    }
+
+    /// [`check`](Self::check), with the indexes verified against the jobs or, just after a
+    /// restore built them from the jobs, trusted (see [`Indexes`]).
+    pub(crate) fn check_with(
+        &self,
+        next_id: u64,
+        clock: Timestamp,
+        grace_secs: u64,
+        max_attempts: u32,
+        regions_known: usize,
+        indexes: Indexes,
+    ) -> Result<(), InvariantViolation> {
+        let verify = indexes == Indexes::Verified;
         let mut previous: Option<&Job> = None;
         let (mut active, mut leased) = (0usize, 0usize);
         let (mut fresh, mut backoff) = (0usize, 0usize);
@@ -50,12 +74,17 @@ impl<const N: usize> JobTable<N> {
                 return Err(InvariantViolation::WindowEndsBeforeStart { job: id });
             }
             self.check_worker_fields(slot, job, max_attempts, regions_known)?;
+            if !verify {
+                previous = Some(job);
+                continue;
+            }
             match self.place(Some(job)) {
                 Place::Fresh => fresh = fresh.saturating_add(1),
                 Place::Backoff { .. } => backoff = backoff.saturating_add(1),
                 Place::Leased { .. } => leased = leased.saturating_add(1),
                 Place::Nowhere => {}
             }
+            self.check_queued(slot, job)?;
             if self.slot_of(id) != Some(slot) {
                 return Err(InvariantViolation::IndexMismatch(Index::JobIds));
             }
@@ -76,7 +105,13 @@ impl<const N: usize> JobTable<N> {
             }
             previous = Some(job);
         }
-        if self.entries.len() > N || self.entries.slots().count() != self.entries.len() {
+        if self.entries.len() > N {
+            return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
+        }
+        if !verify {
+            return Ok(());
+        }
+        if self.entries.slots().count() != self.entries.len() {
             return Err(InvariantViolation::IndexMismatch(Index::JobOrder));
         }
         if self.by_id.count() != self.entries.len() || !self.by_id.overflow_count_is_true() {
@@ -106,8 +141,8 @@ impl<const N: usize> JobTable<N> {
         self.check_accounts()
     }
 
-    /// Invariant 8 for one job: its lease, attempts, failure reason and regions, and its place
-    /// in the claim and due queues.
+    /// Invariant 8 for one job: its lease, attempts, failure reason and regions (its place in
+    /// the claim and due queues is an index, checked by the caller).
     fn check_worker_fields(
         &self,
         slot: u32,
@@ -134,6 +169,11 @@ impl<const N: usize> JobTable<N> {
         if !job.is_active() && regions.has_unfinished() {
             return Err(InvariantViolation::UnfinishedRegion { job: id });
         }
+        Ok(())
+    }
+
+    /// Invariant 5 for one job: its place in the claim and due queues and on the fresh list.
+    fn check_queued(&self, slot: u32, job: &Job) -> Result<(), InvariantViolation> {
         let place = self.place(Some(job));
         if !self.queues.holds(slot, place) || self.is_listed_fresh(slot) != (place == Place::Fresh)
         {

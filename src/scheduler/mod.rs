@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::{Error, Ineligibility, Parameter, Table};
 use crate::hashing::KeyHasher;
 use crate::ids::{AccountId, JobId, Region, TrailName};
-use crate::invariants::{Index, InvariantViolation};
+use crate::invariants::{Index, Indexes, InvariantViolation};
 use crate::job::{CreateJob, Job, JobCreated, JobOutcome, JobPage, JobStatus};
 use crate::job_table::JobTable;
 use crate::lease::FailureReason;
@@ -697,16 +697,13 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     ///
     /// The first [`InvariantViolation`] found.
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
-        self.check_invariants_with(true)
+        self.check_invariants_with(Indexes::Verified)
     }
 
-    /// [`check_invariants`](Self::check_invariants), optionally trusting the token records'
-    /// stored hashes: a restore has just computed them, and rehashing 65,536 records is a
-    /// sixth of a restore's time.
-    pub(crate) fn check_invariants_with(
-        &self,
-        verify_token_hashes: bool,
-    ) -> Result<(), InvariantViolation> {
+    /// [`check_invariants`](Self::check_invariants), with the indexes and stored hashes
+    /// verified, or trusted just after a restore built them from the tables it read (see
+    /// [`Indexes`]).
+    pub(crate) fn check_invariants_with(&self, indexes: Indexes) -> Result<(), InvariantViolation> {
         if self.next_job_id < self.config.first_job_id {
             return Err(InvariantViolation::NextJobIdBelowFirst);
         }
@@ -733,17 +730,18 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         if !self.regions.is_consistent() {
             return Err(InvariantViolation::IndexMismatch(Index::Regions));
         }
-        self.jobs.check(
+        self.jobs.check_with(
             self.next_job_id,
             self.clock,
             self.config.grace_secs,
             self.config.effective_max_attempts(),
             self.regions.len(),
+            indexes,
         )?;
         let token_hash =
             |record: &TokenRecord| hasher.token_key(record.account, &record.region, &record.token);
         let verify: Option<&dyn Fn(&TokenRecord) -> u64> =
-            verify_token_hashes.then_some(&token_hash);
+            (indexes == Indexes::Verified).then_some(&token_hash);
         self.tokens.check(self.next_job_id, self.clock, verify)
     }
 }

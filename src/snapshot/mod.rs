@@ -31,6 +31,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::Config;
+use crate::invariants::Indexes;
 use crate::listed::Listed;
 use crate::scheduler::JobScheduler;
 
@@ -204,7 +205,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             .and_then(|()| {
                 guard
                     .scheduler
-                    .check_invariants_with(false)
+                    .check_invariants_with(Indexes::Restored)
                     .map_err(|violation| reason.refuse(SnapshotError::Invariant(violation)))
             });
         match loaded {
