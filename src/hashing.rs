@@ -5,9 +5,10 @@
 //! (HashDoS). They are hashed with SipHash-1-3 (the function std's `HashMap` uses), keyed from
 //! [`Config::hash_seed`](crate::Config::hash_seed). Account ids are not chosen by clients
 //! (accounts are authenticated), so a keyed bijective mixer is enough for them and much
-//! cheaper. Job ids are assigned here in sequence, but a client decides which of its jobs it
-//! deletes: indexed by the raw id, the ids it keeps (every multiple of the capacity, say)
-//! would chain in one bucket, so they go through the same keyed mixer. Hashes only place
+//! cheaper. Job ids are assigned here in sequence and go first to the place `id mod N`
+//! ([`IdIndex`](crate::id_index::IdIndex)); but a client decides which of its jobs it deletes,
+//! so the ids it keeps (every multiple of the capacity, say) could all want one place: those
+//! whose place is taken go through the same keyed mixer. Hashes only place
 //! entries in tables: no answer and no snapshot byte depends on them.
 
 use core::hash::Hasher;
