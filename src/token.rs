@@ -59,6 +59,22 @@ impl Vacant for Entry {
     };
 }
 
+/// Where a key stands in the cache: [`TokenCache::lookup`].
+#[derive(Debug)]
+pub(crate) enum TokenLookup<'a> {
+    /// A live record holds the key: a `create_job` with it replays (or mismatches).
+    Live(&'a TokenRecord),
+    /// An expired record holds the key: it leaves when the next record for the key comes.
+    Expired(ExpiredSlot),
+    /// No record holds the key.
+    Absent,
+}
+
+/// The slot of an expired record that [`TokenCache::lookup`] found, for
+/// [`TokenCache::record`] to replace without looking it up again.
+#[derive(Debug)]
+pub(crate) struct ExpiredSlot(u32);
+
 /// What [`TokenCache::record`] had to remove to make room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Recorded {
@@ -150,8 +166,29 @@ impl<const N: usize> TokenCache<N> {
         })
     }
 
-    /// The record for this key if it is live at `now`; `hash` is the key's
+    /// Where this key stands at `now`; `hash` is the key's
     /// [`token_key`](crate::hashing::KeyHasher::token_key) hash.
+    pub(crate) fn lookup(
+        &self,
+        hash: u64,
+        account: AccountId,
+        region: &Region,
+        token: &ClientToken,
+        now: Timestamp,
+        ttl_secs: u64,
+    ) -> TokenLookup<'_> {
+        let Some(slot) = self.find(hash, account, region, token) else {
+            return TokenLookup::Absent;
+        };
+        match self.entries.get(slot) {
+            Some(entry) if entry.record.is_live(now, ttl_secs) => TokenLookup::Live(&entry.record),
+            Some(_) => TokenLookup::Expired(ExpiredSlot(slot)),
+            None => TokenLookup::Absent,
+        }
+    }
+
+    /// The record for this key if it is live at `now` (see [`lookup`](Self::lookup)).
+    #[cfg(test)]
     pub(crate) fn live(
         &self,
         hash: u64,
@@ -161,24 +198,38 @@ impl<const N: usize> TokenCache<N> {
         now: Timestamp,
         ttl_secs: u64,
     ) -> Option<&TokenRecord> {
-        let slot = self.find(hash, account, region, token)?;
-        let record = &self.entries.get(slot)?.record;
-        record.is_live(now, ttl_secs).then_some(record)
+        match self.lookup(hash, account, region, token, now, ttl_secs) {
+            TokenLookup::Live(record) => Some(record),
+            _ => None,
+        }
     }
 
-    /// Stores `record` (made at `now`, the latest time yet), in `create_job`'s order: (a) an expired
-    /// record for the same key leaves; (b) if still full, the oldest record leaves; (c) the new
-    /// record joins at the back. The caller has checked that no live record holds the key.
-    pub(crate) fn record(&mut self, hash: u64, record: TokenRecord, ttl_secs: u64) -> Recorded {
+    /// Stores `record` (made at `now`, the latest time yet), in `create_job`'s order: (a) the
+    /// expired record for the same key, which [`lookup`](Self::lookup) found just before
+    /// (nothing changed the cache since), leaves; (b) if still full, the oldest record leaves;
+    /// (c) the new record joins at the back. The caller has checked that no live record holds
+    /// the key.
+    pub(crate) fn record(
+        &mut self,
+        hash: u64,
+        record: TokenRecord,
+        ttl_secs: u64,
+        expired: Option<ExpiredSlot>,
+    ) -> Recorded {
         let now = record.recorded_at;
-        if let Some(slot) = self.find(hash, record.account, &record.region, &record.token) {
-            self.remove(slot);
+        if let Some(ExpiredSlot(slot)) = expired {
+            self.discard(slot);
         }
         let mut evicted_live = false;
         if self.entries.is_full()
-            && let Some(oldest) = self.entries.front().and_then(|slot| self.remove(slot))
+            && let Some(oldest) = self.entries.front()
         {
-            evicted_live = oldest.is_live(now, ttl_secs);
+            // Read in place: the evicted record itself is of no use.
+            evicted_live = self
+                .entries
+                .get(oldest)
+                .is_some_and(|entry| entry.record.is_live(now, ttl_secs));
+            self.discard(oldest);
         }
         // Room was made above, so this cannot fail.
         if let Ok(slot) = self.entries.push_back(Entry { record, hash }) {
@@ -205,10 +256,12 @@ impl<const N: usize> TokenCache<N> {
         Ok(())
     }
 
-    fn remove(&mut self, slot: u32) -> Option<TokenRecord> {
-        let hash = self.entries.get(slot)?.hash;
-        self.by_key.remove(hash, slot);
-        self.entries.remove(slot).map(|entry| entry.record)
+    /// Drops the record at `slot` from the index and the slab.
+    fn discard(&mut self, slot: u32) {
+        if let Some(entry) = self.entries.get(slot) {
+            self.by_key.remove(entry.hash, slot);
+            self.entries.discard(slot);
+        }
     }
 
     /// Invariants 4 to 7 for tokens: records unique per key and indexed, in `recorded_at`
@@ -292,7 +345,7 @@ mod tests {
             record(1, "cn-hangzhou", "TOK", 4),
         ];
         for r in &records {
-            cache.record(7, r.clone(), 100);
+            cache.record(7, r.clone(), 100, None);
         }
         for r in &records {
             let found = cache.live(7, r.account, &r.region, &r.token, Timestamp(20), 100);

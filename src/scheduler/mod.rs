@@ -12,7 +12,7 @@ use crate::job_table::JobTable;
 use crate::lease::FailureReason;
 use crate::regions::{RegionCatalogue, RegionStatuses};
 use crate::time::Timestamp;
-use crate::token::{TokenCache, TokenRecord};
+use crate::token::{TokenCache, TokenLookup, TokenRecord};
 use crate::trail::{Trail, TrailKind, TrailSpec, TrailTable};
 
 mod value;
@@ -500,16 +500,21 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
             let hash = self.hasher.token_key(account, region, token);
             (token, hash)
         });
+        let mut expired = None;
         if let Some((token, hash)) = token {
             let ttl = self.config.token_ttl_secs;
-            if let Some(record) = self.tokens.live(hash, account, region, token, now, ttl) {
-                if record.trail_name != *trail_name {
+            match self.tokens.lookup(hash, account, region, token, now, ttl) {
+                TokenLookup::Live(record) if record.trail_name != *trail_name => {
                     return Err(Error::IdempotentParameterMismatch);
                 }
-                return Ok(JobCreated {
-                    job_id: record.job_id,
-                    replayed: true,
-                });
+                TokenLookup::Live(record) => {
+                    return Ok(JobCreated {
+                        job_id: record.job_id,
+                        replayed: true,
+                    });
+                }
+                TokenLookup::Expired(slot) => expired = Some(slot),
+                TokenLookup::Absent => {}
             }
         }
         // 2. The trail.
@@ -579,7 +584,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
                 trail_name: trail_name.clone(),
                 recorded_at: now,
             };
-            let recorded = self.tokens.record(hash, record, self.config.token_ttl_secs);
+            let ttl = self.config.token_ttl_secs;
+            let recorded = self.tokens.record(hash, record, ttl, expired);
             if recorded.evicted_live {
                 self.tokens_evicted_live = self.tokens_evicted_live.saturating_add(1);
             }
