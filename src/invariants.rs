@@ -50,6 +50,7 @@ pub(crate) enum Indexes {
     /// Every index, and every stored hash, is checked against the tables.
     Verified,
     /// Just built from the tables by a restore: only the values are checked.
+    #[cfg(feature = "serde")]
     Restored,
 }
 
