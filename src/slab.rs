@@ -200,12 +200,12 @@ impl<T: Vacant, const N: usize> ListSlab<T, N> {
         let Some(node) = self.nodes.get_mut(position(slot)) else {
             return Err(value);
         };
-        *node = Node {
-            prev,
-            next: before,
-            occupied: true,
-            value,
-        };
+        // Field by field: building a whole `Node` first and assigning it copied the value
+        // twice (a token entry is over 160 bytes, a job entry more), where this copies it once.
+        node.prev = prev;
+        node.next = before;
+        node.occupied = true;
+        node.value = value;
         self.set_next(prev, slot);
         self.set_prev(before, slot);
         self.len = self.len.saturating_add(1);

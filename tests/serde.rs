@@ -1367,3 +1367,78 @@ fn snapshots_larger_than_the_capacities_say_so() {
         "{err}"
     );
 }
+
+/// `raw` with every occurrence of `from` replaced by `to` (of the same length).
+fn replace_bytes(raw: &[u8], from: &[u8], to: &[u8]) -> (Vec<u8>, usize) {
+    assert_eq!(from.len(), to.len());
+    let mut edited = raw.to_vec();
+    let mut count = 0;
+    let mut at = 0;
+    while let Some(offset) = edited[at..].windows(from.len()).position(|w| w == from) {
+        let start = at + offset;
+        edited[start..start + to.len()].copy_from_slice(to);
+        count += 1;
+        at = start + to.len();
+    }
+    (edited, count)
+}
+
+/// A name whose bytes are not ASCII is refused from postcard: as invalid UTF-8 when they are
+/// not UTF-8 (`0xff`), as a broken rule when they are (`é`), and the reason names the table
+/// read. Pinned, errors and all, so that a change in how names are read (as bytes rather than
+/// `str`, say) shows up here if it changes what a host sees.
+#[test]
+fn a_postcard_snapshot_with_a_non_ascii_name_is_refused_as_before() {
+    let raw = bytes(&busy());
+    let cases: [(&[u8], &[u8], &str, postcard::Error); 6] = [
+        (
+            b"trail-aaa",
+            b"\xffrail-aaa",
+            "trails",
+            postcard::Error::DeserializeBadUtf8,
+        ),
+        (
+            b"trail-aaa",
+            b"\xc3\xa9ail-aaa",
+            "trails",
+            postcard::Error::SerdeDeCustom,
+        ),
+        (
+            b"cn-beijing",
+            b"cn-beijin\xff",
+            "trails",
+            postcard::Error::DeserializeBadUtf8,
+        ),
+        (
+            b"cn-beijing",
+            b"cn-beiji\xc3\xa9",
+            "trails",
+            postcard::Error::SerdeDeCustom,
+        ),
+        (
+            b"tok-1",
+            b"tok-\xff",
+            "tokens",
+            postcard::Error::DeserializeBadUtf8,
+        ),
+        (
+            b"tok-1",
+            b"tok\xc3\xa9",
+            "tokens",
+            postcard::Error::SerdeDeCustom,
+        ),
+    ];
+    for (from, to, table, error) in cases {
+        let (edited, count) = replace_bytes(&raw, from, to);
+        assert!(count >= 1, "{from:?} not found");
+        let mut target = Sched::new(Config::DEFAULT);
+        let refused = target.restore(&mut postcard::Deserializer::from_bytes(&edited));
+        assert_eq!(refused, Err(error), "{to:?}");
+        assert_eq!(target, Sched::new(Config::DEFAULT));
+        assert_eq!(
+            target.restore_typed(&mut postcard::Deserializer::from_bytes(&edited)),
+            Err(SnapshotError::Malformed { field: table }),
+            "{to:?}"
+        );
+    }
+}
