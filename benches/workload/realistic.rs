@@ -148,7 +148,13 @@ pub struct Realistic {
     pub fill: Fill,
     pub capacity: usize,
     /// Account `i`'s trail name.
-    trail_names: Vec<String>,
+    ///
+    /// All in one `String` (with the end of each), like the tokens: 4,096 separate `String`s
+    /// would land wherever the allocator had room, so the cycle's cost would depend on what
+    /// ran before in the process (a std reference leaves its heap fragmented) rather than on
+    /// the backend measured.
+    trail_names: String,
+    trail_name_ends: Vec<usize>,
     /// The token pool, `TOKEN_LEN` bytes each, back to back; request `i` is for account
     /// `i % ACCOUNTS` with token `i`.
     tokens: String,
@@ -188,6 +194,12 @@ impl Realistic {
             fill,
             capacity,
             trail_names: (0..ACCOUNTS).map(trail_name).collect(),
+            trail_name_ends: (0..ACCOUNTS)
+                .scan(0, |end, index| {
+                    *end += trail_name(index).len();
+                    Some(*end)
+                })
+                .collect(),
             tokens,
             pool,
             next_request: 0,
@@ -197,13 +209,21 @@ impl Realistic {
         }
     }
 
+    /// Account `index`'s trail name.
+    fn trail_name_of(&self, index: usize) -> &str {
+        let start = index
+            .checked_sub(1)
+            .map_or(0, |before| self.trail_name_ends[before]);
+        &self.trail_names[start..self.trail_name_ends[index]]
+    }
+
     /// Creates the trails (logging) and runs the direct cycle until the tables reach the fill.
     pub fn prepare(&mut self, backend: &mut impl Backend) {
         let now = Timestamp(self.now);
         for index in 0..ACCOUNTS {
             let region = Region::new(REGIONS[index % REGIONS.len()]).unwrap();
             let spec = TrailSpec {
-                name: TrailName::new(&self.trail_names[index]).unwrap(),
+                name: TrailName::new(self.trail_name_of(index)).unwrap(),
                 kind: TrailKind::SingleAccount,
                 delivers_to_sls: true,
             };
@@ -237,7 +257,7 @@ impl Realistic {
         let request = CreateJob {
             account: account(owner),
             region: Region::new(REGIONS[owner % REGIONS.len()]).unwrap(),
-            trail_name: TrailName::new(&self.trail_names[owner]).unwrap(),
+            trail_name: TrailName::new(self.trail_name_of(owner)).unwrap(),
             client_token: Some(ClientToken::new(token).unwrap()),
         };
         (request, Timestamp(self.now))
