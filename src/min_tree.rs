@@ -86,6 +86,17 @@ impl<K: TreeKey> Best<K> {
         }
     }
 
+    /// The better of two stored bests (the larger stored value); ties go left. Compared in
+    /// pairs, the four children of a node make two independent comparisons and a third,
+    /// rather than a chain of four.
+    fn stored_better(left: Best<K>, right: Best<K>) -> Best<K> {
+        if right.value > left.value {
+            right
+        } else {
+            left
+        }
+    }
+
     /// The smaller of two; ties go left (they only happen between empty subtrees).
     fn min(self, other: Best<K>) -> Best<K> {
         if other.value < self.value {
@@ -175,29 +186,35 @@ impl<K: TreeKey, const N: usize> MinTree<K, N> {
         if let Some(leaf) = first.checked_sub(Self::INNER)
             && let Some(values) = self.leaves.get(leaf..leaf.saturating_add(ARITY))
         {
-            let mut best = Best::STORED_NONE;
-            for (offset, &value) in values.iter().enumerate() {
-                if value > best.value {
-                    // leaf + offset < N < u32::MAX
-                    let slot = u32::try_from(leaf.saturating_add(offset)).unwrap_or(NONE);
-                    best = Best {
-                        value,
-                        slot: stored(slot),
-                    };
-                }
-            }
-            return best;
+            // leaf + offset < N < u32::MAX
+            let child = |offset: usize| Best {
+                value: values.get(offset).copied().unwrap_or(K::STORED_EMPTY),
+                slot: stored(u32::try_from(leaf.saturating_add(offset)).unwrap_or(NONE)),
+            };
+            let best = Best::stored_better(
+                Best::stored_better(child(0), child(1)),
+                Best::stored_better(child(2), child(3)),
+            );
+            // An all-empty group is stored in its one canonical form.
+            return if best.value == K::STORED_EMPTY {
+                Best::STORED_NONE
+            } else {
+                best
+            };
         }
         if last <= Self::INNER
             && let Some(children) = self.inner.get(first..last)
         {
-            let mut best = Best::STORED_NONE;
-            for &child in children {
-                if child.value > best.value {
-                    best = child;
-                }
-            }
-            return best;
+            let child = |offset: usize| children.get(offset).copied().unwrap_or(Best::STORED_NONE);
+            let best = Best::stored_better(
+                Best::stored_better(child(0), child(1)),
+                Best::stored_better(child(2), child(3)),
+            );
+            return if best.value == K::STORED_EMPTY {
+                Best::STORED_NONE
+            } else {
+                best
+            };
         }
         let a = self.node(first).min(self.node(first.saturating_add(1)));
         let b = self
