@@ -1,60 +1,17 @@
 //! Zero allocation, shown: a counting global allocator watches 10,000 mixed operations
 //! (mutations, queries, a snapshot into a fixed buffer and an in-place restore) and sees none.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use trail_backfill::{
     AccountId, ClientToken, Command, Config, CreateJob, Effect, JobId, JobOutcome, JobScheduler,
     JobStatus, Lease, Region, Timestamp, TrailKind, TrailName, TrailSpec, Transition,
 };
 
-/// Counts, per thread, the allocations made while that thread is watched (tests run on
-/// several threads at once, so a global count would see the other tests').
-struct CountingAllocator;
-
-thread_local! {
-    static WATCHED: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    if WATCHED.try_with(Cell::get).unwrap_or(false) {
-        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-    }
-}
-
-// SAFETY: every method forwards to the system allocator unchanged; counting touches only
-// const-initialized thread-locals, which do not allocate.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "counting/mod.rs"]
+mod counting;
+use counting::{CountingAllocator, allocations_during};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-/// Allocations made by this thread while running `body`.
-fn allocations_during(body: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    WATCHED.with(|watched| watched.set(true));
-    body();
-    WATCHED.with(|watched| watched.set(false));
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 #[test]
 fn the_counter_sees_an_allocation() {

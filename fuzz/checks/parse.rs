@@ -11,7 +11,7 @@ use crate::model;
 pub fn parse_checks(data: &[u8]) {
     if let Some(bytes) = data.get(..8) {
         let t = Timestamp(u64::from_le_bytes(bytes.try_into().expect("8 bytes")));
-        assert_eq!(t.to_string(), model::format_timestamp(t));
+        assert_eq!(t.to_string(), model::rules::format_timestamp(t));
         assert_eq!(
             t.to_string().parse::<Timestamp>(),
             Ok(t),
@@ -34,7 +34,7 @@ pub fn parse_checks(data: &[u8]) {
     }
     assert_eq!(
         region.is_ok(),
-        model::region_is_valid(s),
+        model::rules::region_is_valid(s),
         "Region::new({s:?})"
     );
     assert_eq!(serde_json::from_str::<Region>(&quoted).ok(), region.ok());
@@ -46,7 +46,7 @@ pub fn parse_checks(data: &[u8]) {
     }
     assert_eq!(
         name.is_ok(),
-        model::trail_name_is_valid(s),
+        model::rules::trail_name_is_valid(s),
         "TrailName::new({s:?})"
     );
     assert_eq!(serde_json::from_str::<TrailName>(&quoted).ok(), name.ok());
@@ -58,7 +58,7 @@ pub fn parse_checks(data: &[u8]) {
     }
     assert_eq!(
         token.is_ok(),
-        model::client_token_is_valid(s),
+        model::rules::client_token_is_valid(s),
         "ClientToken::new({s:?})"
     );
     assert_eq!(
