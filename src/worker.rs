@@ -59,7 +59,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         account: AccountId,
         job: JobId,
     ) -> Option<impl Iterator<Item = (&Region, JobStatus)> + '_> {
-        let slot = self.jobs.slot_owned_by(account, job)?;
+        let (slot, _) = self.jobs.owned(account, job)?;
         Some(self.jobs.regions_at(slot)?.iter(&self.regions))
     }
 
@@ -109,11 +109,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         now: Timestamp,
     ) -> Result<Lease, Error> {
         let now = self.time(now);
-        let slot = self
-            .jobs
-            .slot_owned_by(account, job)
-            .ok_or(Error::JobNotFound)?;
-        let job = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?;
+        let (slot, job) = self.jobs.owned(account, job).ok_or(Error::JobNotFound)?;
         if !job.is_active() {
             return Err(Error::InvalidJobStatus { status: job.status });
         }
@@ -158,11 +154,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
 
     /// The slot of the lease's job when the lease is held.
     fn held(&self, lease: &Lease) -> Result<u32, Error> {
-        let slot = self
+        let (slot, job) = self
             .jobs
-            .slot_owned_by(lease.account, lease.job)
+            .owned(lease.account, lease.job)
             .ok_or(Error::JobNotFound)?;
-        let job = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?;
         if is_held(job, lease) {
             Ok(slot)
         } else {
@@ -271,11 +266,10 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         now: Timestamp,
     ) -> Result<Transition, Error> {
         let now = self.time(now);
-        let slot = self
+        let (slot, job) = self
             .jobs
-            .slot_owned_by(lease.account, lease.job)
+            .owned(lease.account, lease.job)
             .ok_or(Error::JobNotFound)?;
-        let job = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?;
         if !job.is_active() {
             return if job.status == outcome.status() && job.attempt == lease.attempt {
                 Ok(Transition::Unchanged)
@@ -304,16 +298,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         now: Timestamp,
     ) -> Result<Transition, Error> {
         let now = self.time(now);
-        let slot = self
-            .jobs
-            .slot_owned_by(account, job)
-            .ok_or(Error::JobNotFound)?;
-        if !self
-            .jobs
-            .job_at(slot)
-            .ok_or(Error::JobNotFound)?
-            .is_active()
-        {
+        let (slot, found) = self.jobs.owned(account, job).ok_or(Error::JobNotFound)?;
+        if !found.is_active() {
             return Ok(Transition::Unchanged);
         }
         self.end_job(slot, JobStatus::Failed, FailureReason::Stopped, now);

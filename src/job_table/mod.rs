@@ -346,10 +346,12 @@ impl<const N: usize> JobTable<N> {
         })
     }
 
-    /// The slot of job `id` if `account` owns it: another account's job is not found.
-    pub(crate) fn slot_owned_by(&self, account: AccountId, id: JobId) -> Option<u32> {
-        self.slot_of(id)
-            .filter(|&slot| self.job_at(slot).is_some_and(|job| job.account == account))
+    /// The slot of job `id` and the job, if `account` owns it: another account's job is not
+    /// found.
+    pub(crate) fn owned(&self, account: AccountId, id: JobId) -> Option<(u32, &Job)> {
+        let slot = self.slot_of(id)?;
+        let job = self.job_at(slot).filter(|job| job.account == account)?;
+        Some((slot, job))
     }
 
     fn account_slot(&self, account: AccountId) -> Option<u32> {

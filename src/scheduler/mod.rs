@@ -245,7 +245,7 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// `None`, exactly as a missing one.
     #[must_use]
     pub fn job(&self, account: AccountId, job: JobId) -> Option<&Job> {
-        self.jobs.job_at(self.jobs.slot_owned_by(account, job)?)
+        self.jobs.owned(account, job).map(|(_, found)| found)
     }
 
     /// Every job, by ascending id.
@@ -613,11 +613,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         now: Timestamp,
     ) -> Result<Transition, Error> {
         let now = self.time(now);
-        let slot = self
-            .jobs
-            .slot_owned_by(account, job)
-            .ok_or(Error::JobNotFound)?;
-        let status = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?.status;
+        let (slot, found) = self.jobs.owned(account, job).ok_or(Error::JobNotFound)?;
+        let status = found.status;
         match status {
             JobStatus::Initializing => {
                 self.jobs.update(slot, |job, _| {
@@ -651,11 +648,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
         now: Timestamp,
     ) -> Result<Transition, Error> {
         let now = self.time(now);
-        let slot = self
-            .jobs
-            .slot_owned_by(account, job)
-            .ok_or(Error::JobNotFound)?;
-        let status = self.jobs.job_at(slot).ok_or(Error::JobNotFound)?.status;
+        let (slot, found) = self.jobs.owned(account, job).ok_or(Error::JobNotFound)?;
+        let status = found.status;
         if status == outcome.status() {
             return Ok(Transition::Unchanged);
         }
@@ -675,16 +669,8 @@ impl<const TRAILS: usize, const JOBS: usize, const TOKENS: usize>
     /// - [`Error::JobNotFound`]: no such job for this account;
     /// - [`Error::JobNotFinished`]: the job is active.
     pub fn delete_job(&mut self, account: AccountId, job: JobId) -> Result<Job, Error> {
-        let slot = self
-            .jobs
-            .slot_owned_by(account, job)
-            .ok_or(Error::JobNotFound)?;
-        if self
-            .jobs
-            .job_at(slot)
-            .ok_or(Error::JobNotFound)?
-            .is_active()
-        {
+        let (slot, found) = self.jobs.owned(account, job).ok_or(Error::JobNotFound)?;
+        if found.is_active() {
             return Err(Error::JobNotFinished);
         }
         self.jobs.remove(slot).ok_or(Error::JobNotFound)
